@@ -1,0 +1,73 @@
+/**
+ * @module adapters/tokenizer — Hugging Face `tokenizer.json` tokenizers (WordPiece, BPE, Unigram)
+ * through `@huggingface/tokenizers`, the pure-JS implementation maintained by Hugging Face.
+ * Serves both the chunker's token budget and the embedder's inputs, so both count the same tokens.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ModelError } from '../../core/errors.js';
+import type { TokenCounter } from '../../core/ports.js';
+
+/** Token ids of one text, with special tokens, truncated to the requested length. */
+export interface Encoding {
+  readonly ids: number[];
+  readonly attentionMask: number[];
+}
+
+/** A loaded `tokenizer.json` (+ `tokenizer_config.json`). */
+export class HfTokenizer implements TokenCounter {
+  private readonly tokenizer: Tokenizer;
+
+  private constructor(tokenizer: Tokenizer) {
+    this.tokenizer = tokenizer;
+  }
+
+  /**
+   * Loads `tokenizer.json` and, if present, `tokenizer_config.json` from `dir`.
+   * The truncation baked into `tokenizer.json` is ignored: callers pass their own `maxTokens`.
+   * @throws ModelError when the files are missing or do not parse.
+   */
+  static fromDirectory(dir: string): HfTokenizer {
+    let tokenizerJson: Record<string, unknown>;
+    try {
+      tokenizerJson = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+    } catch (cause) {
+      throw new ModelError(`cannot read tokenizer.json in ${dir}`, {
+        cause,
+        hint: 'a model directory needs tokenizer.json (Hugging Face format) beside the .onnx file',
+      });
+    }
+    let config: Record<string, unknown> = {};
+    try {
+      config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    } catch {
+      // tokenizer_config.json is optional.
+    }
+    // Truncation and padding are ours to decide per call.
+    tokenizerJson.truncation = null;
+    tokenizerJson.padding = null;
+    return new HfTokenizer(new Tokenizer(tokenizerJson, config));
+  }
+
+  /** Encodes `text` with special tokens ([CLS] … [SEP]), truncated to `maxTokens` (keeping the final [SEP]). */
+  encode(text: string, maxTokens: number): Encoding {
+    const encoded = this.tokenizer.encode(text);
+    let ids = encoded.ids;
+    if (ids.length > maxTokens) {
+      const last = ids[ids.length - 1] as number;
+      ids = [...ids.slice(0, maxTokens - 1), last];
+    }
+    return { ids, attentionMask: new Array<number>(ids.length).fill(1) };
+  }
+
+  /** Number of tokens of `text` without special tokens. */
+  count(text: string): number {
+    return this.tokenizer.encode(text, { add_special_tokens: false }).ids.length;
+  }
+
+  /** Token strings of `text` without special tokens (e.g. ["get", "##user"]). */
+  tokenize(text: string): string[] {
+    return this.tokenizer.tokenize(text);
+  }
+}
