@@ -27,6 +27,14 @@ export class ConfigError extends CodeidxError {}
 /** A model could not be resolved, downloaded or verified (unknown id, checksum mismatch, offline). */
 export class ModelError extends CodeidxError {}
 
+/**
+ * The model cannot be had right now: not in the cache and the Hub is unreachable (offline, DNS,
+ * refused or dropped connection, 5xx after retries). Callers may degrade (the CLI builds a
+ * lexical-only index). Distinct from a plain `ModelError` (unknown id, checksum mismatch, 404),
+ * which is a mistake to fix, never a reason to degrade.
+ */
+export class ModelUnavailableError extends ModelError {}
+
 /** The embedder failed on a batch. Fatal: a run never writes a silent partial index. */
 export class EmbeddingError extends CodeidxError {}
 
