@@ -69,7 +69,7 @@ const CONFIG: ModelFile = { path: 'config.json', sha256: null, required: false }
 export const MODEL_REGISTRY: readonly ModelEntry[] = [
   {
     id: 'Xenova/all-MiniLM-L6-v2',
-    aliases: ['all-MiniLM-L6-v2', 'all-minilm-l6-v2', 'sentence-transformers/all-MiniLM-L6-v2'],
+    aliases: ['all-MiniLM-L6-v2', 'sentence-transformers/all-MiniLM-L6-v2'],
     hubId: 'Xenova/all-MiniLM-L6-v2',
     revision: 'main',
     dims: 384,
@@ -93,7 +93,7 @@ export const MODEL_REGISTRY: readonly ModelEntry[] = [
   },
   {
     id: 'Xenova/all-MiniLM-L6-v2:fp32',
-    aliases: ['all-MiniLM-L6-v2-fp32', 'all-minilm-l6-v2-fp32'],
+    aliases: ['all-MiniLM-L6-v2-fp32'],
     hubId: 'Xenova/all-MiniLM-L6-v2',
     revision: 'main',
     dims: 384,

@@ -13,7 +13,7 @@
  * anonymous callers) or a checksum mismatch is a `ModelError` at once. Nothing bad stays in the cache.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, type WriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -126,6 +126,7 @@ async function attempt(
   doFetch: typeof fetch,
 ): Promise<void> {
   const tmp = join(dirname(req.target), `.${randomBytes(6).toString('hex')}.part`);
+  let sink: WriteStream | undefined;
   try {
     const response = await doFetch(fileUrl(req), { headers, redirect: 'follow' });
     if (!response.ok || response.body === null) {
@@ -140,7 +141,8 @@ async function attempt(
       sha256.update(chunk);
       received += chunk.length;
     });
-    await pipeline(body, createWriteStream(tmp));
+    sink = createWriteStream(tmp);
+    await pipeline(body, sink);
     if (Number.isFinite(declared) && received !== declared) {
       throw new TransientError(`connection closed after ${received} of ${declared} bytes`);
     }
@@ -160,6 +162,8 @@ async function attempt(
     }
     renameSync(tmp, req.target);
   } catch (error) {
+    // The write stream opens and closes asynchronously: wait for it before removing the temp file.
+    if (sink !== undefined && !sink.closed) await new Promise((resolve) => sink?.once('close', resolve));
     rmSync(tmp, { force: true });
     throw asAttemptError(error);
   }

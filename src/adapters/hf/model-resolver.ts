@@ -10,7 +10,7 @@
  * else mean).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -25,6 +25,9 @@ import {
 } from '../../core/model-registry.js';
 import type { Logger, ModelInfo } from '../../core/ports.js';
 import { downloadHubFile, HubFileNotFoundError, type HubDownloadOptions } from './hub-download.js';
+
+/** Written into a cached model directory once every file is downloaded and verified. */
+const COMPLETE_MARKER = '.codeidx-complete.json';
 
 /** Name of the codeidx model config in a model directory. */
 export const MODEL_CONFIG_FILE = 'codeidx-model.json';
@@ -203,14 +206,19 @@ export async function resolveModel(spec: string, options: ResolveModelOptions = 
   }
   const revision = parsed.revision ?? entry.revision;
   const dir = cachedModelDir(options.cacheDir ?? defaultModelCacheDir(), entry, revision);
+  const result: ResolvedModel = { info: modelInfoOf(entry, revision), dir, modelPath: join(dir, ...entry.onnxFile.split('/')), source: 'hub' };
+  // A complete download needs no network at all (optional files the Hub lacks are not asked again).
+  const marker = join(dir, COMPLETE_MARKER);
+  if (existsSync(marker) && entry.files.filter((f) => f.required).every((f) => existsSync(join(dir, ...f.path.split('/'))))) {
+    return result;
+  }
   const endpoint = options.endpoint ?? 'https://huggingface.co';
+  const present: string[] = [];
   for (const file of entry.files) {
     const target = join(dir, ...file.path.split('/'));
     try {
-      await downloadHubFile(
-        { endpoint, repo: entry.hubId, revision, path: file.path, sha256: file.sha256, target },
-        options,
-      );
+      await downloadHubFile({ endpoint, repo: entry.hubId, revision, path: file.path, sha256: file.sha256, target }, options);
+      present.push(file.path);
     } catch (error) {
       // An optional file the Hub does not have is skipped; an unavailable Hub or a bad file is not.
       if (!file.required && error instanceof HubFileNotFoundError) {
@@ -220,5 +228,6 @@ export async function resolveModel(spec: string, options: ResolveModelOptions = 
       throw error;
     }
   }
-  return { info: modelInfoOf(entry, revision), dir, modelPath: join(dir, ...entry.onnxFile.split('/')), source: 'hub' };
+  writeFileSync(marker, `${JSON.stringify({ id: entry.id, revision, files: present }, null, 2)}\n`);
+  return result;
 }
