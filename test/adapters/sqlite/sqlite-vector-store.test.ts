@@ -1,0 +1,187 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  SqliteVectorStore,
+  ftsMatchExpression,
+  normalizePathPrefix,
+} from '../../../src/adapters/sqlite/sqlite-vector-store.js';
+import { StoreCorruptError, VectorStoreError } from '../../../src/core/errors.js';
+import type { VectorStore } from '../../../src/core/ports.js';
+import {
+  CONFORMANCE_SPACE,
+  axisVector,
+  describeVectorStoreConformance,
+  makePoint,
+} from '../../conformance/vector-store-conformance.js';
+
+const root = mkdtempSync(join(tmpdir(), 'codeidx-sqlite-store-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let counter = 0;
+const freshPath = (): string => join(root, `store-${++counter}.db`);
+
+describeVectorStoreConformance(
+  'SqliteVectorStore',
+  (space) => Promise.resolve(new SqliteVectorStore({ path: freshPath(), space })),
+  (store: VectorStore) => {
+    const path = (store as SqliteVectorStore).path;
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    return Promise.resolve();
+  },
+);
+
+describe('SqliteVectorStore (SQLite specifics)', () => {
+  it('persists points, vectors and state across reopen', async () => {
+    const path = freshPath();
+    const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    const p = makePoint({ path: 'src/a.ts', text: 'function persistMe() {}', symbol: 'persistMe', vector: axisVector(2) });
+    await store.upsert([p]);
+    await store.close();
+    await store.close(); // idempotent
+    const again = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    expect(await again.count()).toBe(1);
+    const [hit] = await again.query({ text: 'persist', vector: axisVector(2), mode: 'hybrid', k: 1, filter: {} });
+    expect(hit?.id).toBe(p.id);
+    expect(SqliteVectorStore.readSpace(path)).toEqual(CONFORMANCE_SPACE);
+    await again.close();
+    expect(SqliteVectorStore.readSpace(join(root, 'missing.db'))).toBeUndefined();
+  });
+
+  it('refuses a store of another embedding space, naming both, and changes nothing', async () => {
+    const path = freshPath();
+    const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    await store.upsert([makePoint({ path: 'a.ts', text: 'keep me' })]);
+    await store.close();
+    const before = readFileSync(path);
+    const other = { modelId: 'other/model', revision: 'v9', dims: 16 };
+    for (const space of [other, { ...CONFORMANCE_SPACE, revision: 'v2' }, null]) {
+      const error = await SqliteVectorStore.open({ path, space }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(VectorStoreError);
+      expect(error).not.toBeInstanceOf(StoreCorruptError);
+      const message = (error as VectorStoreError).message;
+      expect(message).toContain('codeidx/conformance@v1');
+      expect(message).toContain(space ? `${space.modelId}@${space.revision}` : 'lexical-only');
+      expect((error as VectorStoreError).hint).toMatch(/--reset/);
+    }
+    expect(readFileSync(path).equals(before)).toBe(true);
+    const reopened = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    expect(await reopened.count()).toBe(1);
+    await reopened.close();
+  });
+
+  it('reports a file of random bytes as StoreCorruptError and leaves it untouched', async () => {
+    const path = freshPath();
+    const bytes = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919 + 13) % 251;
+    writeFileSync(path, bytes);
+    const error = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreCorruptError);
+    expect((error as StoreCorruptError).hint).toMatch(/delete the file|--reset/);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+    expect(() => SqliteVectorStore.readSpace(path)).toThrow(StoreCorruptError);
+  });
+
+  it('reports a SQLite database that is not a codeidx store and does not modify it', async () => {
+    const path = freshPath();
+    const foreign = new Database(path);
+    foreign.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('precious')");
+    foreign.close();
+    const before = readFileSync(path);
+    const error = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreCorruptError);
+    expect((error as Error).message).toMatch(/not a codeidx store/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('reports a truncated store as StoreCorruptError, never a crash', async () => {
+    const path = freshPath();
+    const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    const pts = Array.from({ length: 400 }, (_, i) =>
+      makePoint({ path: `src/f${i}.ts`, text: `function f${i}() { return ${'x'.repeat(200)} }`, vector: axisVector(i % 8, i / 400) }),
+    );
+    await store.upsert(pts);
+    await store.close();
+    for (const size of [50, 4096 * 3]) {
+      const copy = freshPath();
+      writeFileSync(copy, readFileSync(path));
+      truncateSync(copy, size);
+      const result = await (async () => {
+        const s = await SqliteVectorStore.open({ path: copy, space: CONFORMANCE_SPACE });
+        try {
+          await s.count();
+          await s.query({ text: 'return', vector: axisVector(1), mode: 'hybrid', k: 10, filter: {} });
+          await s.indexedFiles({ repo: 'acme/alpha', ref: 'refs/heads/main' });
+          return 'ok';
+        } finally {
+          await s.close().catch(() => undefined);
+        }
+      })().catch((e: unknown) => e);
+      expect(result).toBeInstanceOf(StoreCorruptError);
+    }
+  });
+
+  it('answers a 10,000-character query and builds only quoted FTS expressions', async () => {
+    const store = await SqliteVectorStore.open({ path: freshPath(), space: CONFORMANCE_SPACE });
+    await store.upsert([makePoint({ path: 'a.ts', text: 'function getUserName() {}', symbol: 'getUserName' })]);
+    const long = `${'getUser '.repeat(1_251)}xx`;
+    expect(long.length).toBeGreaterThanOrEqual(10_000);
+    const hits = await store.query({ text: long, vector: axisVector(0), mode: 'hybrid', k: 5, filter: {} });
+    expect(hits).toHaveLength(1);
+    await store.close();
+    expect(ftsMatchExpression('NEAR( a" AND')).toBe('"near" OR "and"');
+    expect(ftsMatchExpression('*** (( ))')).toBeNull();
+    expect(normalizePathPrefix('./src/core/')).toBe('src/core');
+  });
+
+  it('a writer killed mid-transaction leaves a readable store with only whole batches', async () => {
+    const path = freshPath();
+    await (await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE })).close();
+    const script = join(root, 'writer.mts');
+    const storeModule = new URL('../../../src/adapters/sqlite/sqlite-vector-store.ts', import.meta.url).href;
+    const conformance = new URL('../../conformance/vector-store-conformance.ts', import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { SqliteVectorStore } from ${JSON.stringify(storeModule)};
+       import { CONFORMANCE_SPACE, axisVector, makePoint } from ${JSON.stringify(conformance)};
+       const store = await SqliteVectorStore.open({ path: ${JSON.stringify(path)}, space: CONFORMANCE_SPACE });
+       for (let batch = 0; ; batch++) {
+         const pts = Array.from({ length: 500 }, (_, i) =>
+           makePoint({ path: 'b' + batch + '/f' + i + '.ts', text: 'batch ' + batch + ' item ' + i, vector: axisVector(i % 8) }));
+         await store.upsert(pts);
+         if (batch === 1) process.stdout.write('ready\\n');
+       }`,
+    );
+    // tsx's loader in this very process (not the tsx CLI, which would leave the writer as a grandchild).
+    const loader = pathToFileURL(join(process.cwd(), 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+    const child = spawn(process.execPath, ['--import', loader, script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          if (d.toString().includes('ready')) setTimeout(resolve, 300);
+        });
+        child.once('exit', (code) => reject(new Error(`writer exited early (${code}): ${stderr}`)));
+      });
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    const check = new Database(path);
+    expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+    check.close();
+    const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    const n = await store.count();
+    expect(n).toBeGreaterThanOrEqual(1000);
+    expect(n % 500).toBe(0);
+    const hits = await store.query({ text: 'batch item', vector: axisVector(3), mode: 'hybrid', k: 5, filter: {} });
+    expect(hits).toHaveLength(5);
+    await store.close();
+  });
+});
