@@ -6,7 +6,7 @@ const stored = (entries: Record<string, string[]>): IndexedFiles => new Map(Obje
 const hashes = (entries: Record<string, string>): Map<string, string> => new Map(Object.entries(entries));
 
 /** The store after a run executes `plan` (every indexed path passes the content filter). */
-function apply(previous: IndexedFiles, plan: ChangePlan, current: ReadonlyMap<string, string>): Record<string, string[]> {
+function apply(previous: IndexedFiles, plan: ChangePlan, current: ReadonlyMap<string, string>): Record<string, readonly string[]> {
   const next = new Map(previous);
   for (const path of plan.drop) next.delete(path);
   for (const path of plan.index) next.set(path, [current.get(path)!]);

@@ -204,14 +204,17 @@ describe('walkTree', () => {
   });
 
   it('reports a 50 MB file as too-large from its size, without reading it', async () => {
-    write({ 'small.ts': 'x' });
+    write({ 'small.ts': 'x', '.gitignore': '*.bak\n' });
     const big = join(root, 'huge.sql');
     fs.writeFileSync(big, '');
     fs.truncateSync(big, 50 * 1024 * 1024); // sparse: no 50 MB written to disk
     const listing = await walkTree(root);
-    expect(paths(listing)).toEqual(['small.ts']);
+    expect(paths(listing)).toEqual(['.gitignore', 'small.ts']);
     expect(skipOf(listing, 'huge.sql')).toBe('too-large');
-    const readPaths = vi.mocked(fsp.readFile).mock.calls.map(([p]) => String(p));
+    const readPaths = vi
+      .mocked(fsp.readFile)
+      .mock.calls.map(([p]) => (typeof p === 'string' ? p : Buffer.isBuffer(p) ? p.toString() : p instanceof URL ? p.pathname : '<handle>'));
+    expect(readPaths.some((p) => p.endsWith('.gitignore'))).toBe(true); // the spy sees reads
     expect(readPaths.some((p) => p.endsWith('huge.sql'))).toBe(false);
   });
 
