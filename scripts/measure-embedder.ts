@@ -35,7 +35,7 @@ function makeTexts(count: number): string[] {
   for (let i = 0; i < count; i++) {
     const n = 5 + Math.floor(rand() * rand() * 300);
     const parts: string[] = [];
-    for (let w = 0; w < n; w++) parts.push(words[Math.floor(rand() * words.length)] as string);
+    for (let w = 0; w < n; w++) parts.push(words[Math.floor(rand() * words.length)]);
     texts.push(`src/file${i}.ts: ${parts.join(' ')}`);
   }
   return texts;

@@ -163,7 +163,7 @@ async function attempt(
     renameSync(tmp, req.target);
   } catch (error) {
     // The write stream opens and closes asynchronously: wait for it before removing the temp file.
-    if (sink !== undefined && !sink.closed) await new Promise((resolve) => sink?.once('close', resolve));
+    if (sink !== undefined && !sink.closed) await new Promise<void>((resolve) => sink?.once('close', () => resolve()));
     rmSync(tmp, { force: true });
     throw asAttemptError(error);
   }

@@ -125,7 +125,15 @@ export async function loadModelDirectory(dirArg: string): Promise<ResolvedModel>
         hint: 'put model.onnx (or onnx/model.onnx) in the directory',
       });
     }
-    const { model: _model, ...info } = c;
+    const info: ModelInfo = {
+      id: c.id,
+      revision: c.revision,
+      dims: c.dims,
+      maxTokens: c.maxTokens,
+      pooling: c.pooling,
+      queryPrefix: c.queryPrefix,
+      documentPrefix: c.documentPrefix,
+    };
     return { info, dir, modelPath, source: 'local' };
   }
   const modelPath = findOnnx(dir);

@@ -57,10 +57,10 @@ const HIDDEN_OUTPUT = 'last_hidden_state';
 /** L2-normalises `v` in place; a zero vector stays zero (it cannot be normalised; callers never get NaN). */
 function normalize(v: Float32Array): Float32Array {
   let sum = 0;
-  for (let i = 0; i < v.length; i++) sum += (v[i] as number) * (v[i] as number);
+  for (let i = 0; i < v.length; i++) sum += (v[i]) * (v[i]);
   if (sum > 0) {
     const inv = 1 / Math.sqrt(sum);
-    for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) * inv;
+    for (let i = 0; i < v.length; i++) v[i] = (v[i]) * inv;
   }
   return v;
 }
@@ -158,13 +158,13 @@ export class OnnxEmbedder implements Embedder {
     const prefix = this.info.documentPrefix;
     const encoded = texts.map((t) => this.tokenizer.encode(prefix + t, this.info.maxTokens).ids);
     // Longest first: the first batch sizes the reused buffers, later batches pad less.
-    const order = encoded.map((_, i) => i).sort((a, b) => (encoded[b] as number[]).length - (encoded[a] as number[]).length);
+    const order = encoded.map((_, i) => i).sort((a, b) => (encoded[b]).length - (encoded[a]).length);
     const out = new Array<Float32Array>(texts.length);
     let done = 0;
     for (let start = 0; start < order.length; start += this.batchSize) {
       const indices = order.slice(start, start + this.batchSize);
-      const vectors = await this.exclusive(() => this.runBatch(indices.map((i) => encoded[i] as number[])));
-      for (let j = 0; j < indices.length; j++) out[indices[j] as number] = vectors[j] as Float32Array;
+      const vectors = await this.exclusive(() => this.runBatch(indices.map((i) => encoded[i])));
+      for (let j = 0; j < indices.length; j++) out[indices[j]] = vectors[j];
       done += indices.length;
       onBatch?.(done);
     }
@@ -174,7 +174,7 @@ export class OnnxEmbedder implements Embedder {
   async embedQuery(text: string): Promise<Float32Array> {
     const ids = this.tokenizer.encode(this.info.queryPrefix + text, this.info.maxTokens).ids;
     const [vector] = await this.exclusive(() => this.runBatch([ids]));
-    return vector as Float32Array;
+    return vector;
   }
 
   async close(): Promise<void> {
@@ -210,10 +210,10 @@ export class OnnxEmbedder implements Embedder {
     idsData.fill(0n); // pad id 0 ([PAD] in BERT vocabularies; masked out anyway)
     maskData.fill(0n);
     for (let b = 0; b < B; b++) {
-      const ids = batch[b] as number[];
+      const ids = batch[b];
       const row = b * S;
       for (let s = 0; s < ids.length; s++) {
-        idsData[row + s] = BigInt(ids[s] as number);
+        idsData[row + s] = BigInt(ids[s]);
         maskData[row + s] = 1n;
       }
     }
@@ -240,7 +240,7 @@ export class OnnxEmbedder implements Embedder {
   /** Pools [B, S, D] (or takes [B, D]) into B unit vectors. */
   private pool(data: Float32Array, shape: readonly number[], batch: readonly number[][]): Float32Array[] {
     const B = batch.length;
-    const D = shape[shape.length - 1] as number;
+    const D = shape[shape.length - 1];
     if (D !== this.info.dims) {
       throw new EmbeddingError(`the model outputs ${D} dims but its config says ${this.info.dims}`, {
         hint: 'fix dims in codeidx-model.json (or the registry entry) to match the model',
@@ -251,20 +251,20 @@ export class OnnxEmbedder implements Embedder {
       for (let b = 0; b < B; b++) vectors.push(normalize(data.slice(b * D, (b + 1) * D)));
       return vectors;
     }
-    const S = shape[1] as number;
+    const S = shape[1];
     for (let b = 0; b < B; b++) {
       const v = new Float32Array(D);
       const base = b * S * D;
       if (this.info.pooling === 'cls') {
         v.set(data.subarray(base, base + D));
       } else {
-        const len = (batch[b] as number[]).length;
+        const len = (batch[b]).length;
         for (let s = 0; s < len; s++) {
           const off = base + s * D;
-          for (let d = 0; d < D; d++) v[d] = (v[d] as number) + (data[off + d] as number);
+          for (let d = 0; d < D; d++) v[d] = (v[d]) + (data[off + d]);
         }
         const inv = 1 / len;
-        for (let d = 0; d < D; d++) v[d] = (v[d] as number) * inv;
+        for (let d = 0; d < D; d++) v[d] = (v[d]) * inv;
       }
       vectors.push(normalize(v));
     }
