@@ -1,0 +1,335 @@
+/**
+ * The indexing pipeline (DESIGN.md, "Indexing"): plan → filter → chunk → (cache | store | embedder)
+ * → upsert → delete stale → state `complete`.
+ *
+ * Invariants:
+ * - State is written `complete` (with the new commit) only after every upsert and delete of the run
+ *   succeeded. A run that dies anywhere leaves the previous complete commit in force; the next run
+ *   re-plans from it (or from content hashes) and converges to what a full index would build.
+ * - Per file, new points are upserted before the file's stale points are deleted, so a file is never
+ *   missing from search in between.
+ * - A chunk is embedded only if neither the embedding cache nor the store already has a vector for
+ *   its content hash; identical chunks within a batch are embedded once.
+ *
+ * @module core/index-pipeline
+ */
+import { ChunkError, describeError } from './errors.js';
+import { classifyFile, DEFAULT_MAX_FILE_BYTES } from './file-filter.js';
+import { dirsOf, embeddingCacheKey, pointId, sha256Hex, spaceLabel } from './identity.js';
+import { planChanges, type ChangePlan } from './plan-changes.js';
+import type { Chunker, EmbeddingCache, Embedder, Logger, ProgressReporter, SourceReader, VectorStore } from './ports.js';
+import {
+  emptyCounts,
+  type Chunk,
+  type IndexCounts,
+  type IndexState,
+  type Point,
+  type RefScope,
+  type SkipReason,
+} from './types.js';
+
+/** Collaborators of one run; entry points wire adapters into this. */
+export interface IndexDeps {
+  readonly reader: SourceReader;
+  readonly chunker: Chunker;
+  /** Null builds a lexical-only index (no vectors). Must match `store.space`. */
+  readonly embedder: Embedder | null;
+  /** Null disables the embedding cache. */
+  readonly cache: EmbeddingCache | null;
+  readonly store: VectorStore;
+  readonly logger: Logger;
+  readonly progress?: ProgressReporter;
+  /** Wall clock, injectable for tests. */
+  readonly now?: () => Date;
+}
+
+/** How to plan the run. */
+export type PlanSource =
+  /** Compare every file's content hash with what the store holds (works for any tree, dirty or not). */
+  | 'scan'
+  /** Diff the last complete commit with `commit` (falls back to `scan` when the base is unavailable). */
+  | 'diff';
+
+/** Options of one run. */
+export interface IndexOptions {
+  readonly scope: RefScope;
+  /** Commit being indexed (40 hex), or null for a plain directory. */
+  readonly commit: string | null;
+  /** Re-chunk every file (vectors still come from the cache/store by content hash). */
+  readonly full?: boolean;
+  /** Default `scan`. */
+  readonly planSource?: PlanSource;
+  /** Bytes above which a file is skipped as 'too-large'. Default 1 MiB. */
+  readonly maxFileBytes?: number;
+  /** Files read, chunked and written together; bounds memory. Default 200. */
+  readonly filesPerBatch?: number;
+  /** Points per `store.upsert` call. Default 512. */
+  readonly upsertBatchSize?: number;
+}
+
+/** Milliseconds spent in each phase of a run. */
+export interface PhaseTimings {
+  plan: number;
+  chunk: number;
+  embed: number;
+  write: number;
+}
+
+/** What a run did. */
+export interface IndexReport {
+  readonly scope: RefScope;
+  readonly commit: string | null;
+  /** How the plan was made: from a git diff, a content-hash scan, or a forced full pass. */
+  readonly plannedBy: 'diff' | 'scan' | 'full';
+  readonly counts: IndexCounts;
+  readonly timings: PhaseTimings;
+  readonly durationMs: number;
+  /** Up to 50 example skipped paths per reason, for reports and annotations. */
+  readonly skippedExamples: Partial<Record<SkipReason, string[]>>;
+}
+
+const EXAMPLES_PER_REASON = 50;
+
+/**
+ * Indexes the tree of `deps.reader` into `deps.store` for `options.scope`.
+ *
+ * @throws EmbeddingError, VectorStoreError — fatal: the state keeps its previous complete commit.
+ *   Per-file problems (unreadable, binary, chunk errors) are counted as skips, never thrown.
+ */
+export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise<IndexReport> {
+  const { reader, chunker, embedder, cache, store, logger, progress } = deps;
+  const now = deps.now ?? (() => new Date());
+  const started = now();
+  const t0 = performance.now();
+  const timings: PhaseTimings = { plan: 0, chunk: 0, embed: 0, write: 0 };
+  const counts = emptyCounts();
+  const examples: Partial<Record<SkipReason, string[]>> = {};
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const filesPerBatch = options.filesPerBatch ?? 200;
+  const upsertBatchSize = options.upsertBatchSize ?? 512;
+  const { scope } = options;
+
+  const countSkip = (path: string, reason: SkipReason): void => {
+    counts.skipped[reason] = (counts.skipped[reason] ?? 0) + 1;
+    const list = (examples[reason] ??= []);
+    if (list.length < EXAMPLES_PER_REASON) list.push(path);
+  };
+
+  if (embedder && store.space && embedder.info.dims !== store.space.dims) {
+    throw new Error(`embedder dims ${embedder.info.dims} differ from the store's ${store.space.dims}`);
+  }
+  const space = store.space;
+  const model = spaceLabel(space);
+
+  // ---- 1. Plan -------------------------------------------------------------------------------
+  const previous = await store.getState(scope);
+  const stateBase = {
+    repo: scope.repo,
+    ref: scope.ref,
+    commit: previous?.commit ?? null,
+    model: previous?.model ?? model,
+    chunkerVersion: previous?.chunkerVersion ?? chunker.version,
+    counts: previous?.counts ?? emptyCounts(),
+    completedAt: previous?.completedAt ?? null,
+  };
+  await store.putState({
+    ...stateBase,
+    status: 'in_progress',
+    pendingCommit: options.commit,
+    startedAt: started.toISOString(),
+  });
+
+  const forcedFull =
+    options.full === true ||
+    (previous !== null && (previous.chunkerVersion !== chunker.version || previous.model !== model));
+  if (forcedFull && !options.full && previous) {
+    logger.info(
+      `index was built with chunker v${previous.chunkerVersion} / ${previous.model}; re-chunking every file (chunker v${chunker.version} / ${model})`,
+    );
+  }
+
+  const listing = await reader.listFiles();
+  for (const skipped of listing.skipped) countSkip(skipped.path, skipped.reason);
+  counts.filesSeen = listing.files.length;
+  const indexed = await store.indexedFiles(scope);
+
+  let plan: ChangePlan | null = null;
+  let plannedBy: IndexReport['plannedBy'] = forcedFull ? 'full' : 'scan';
+  if (!forcedFull && options.planSource === 'diff' && previous?.commit && options.commit) {
+    const changes = await reader.diff(previous.commit, options.commit);
+    if (changes) {
+      plan = planChanges({ mode: 'diff', changes, listed: listing.files.map((f) => f.path), previous: indexed });
+      plannedBy = 'diff';
+    } else {
+      logger.info(`base commit ${previous.commit.slice(0, 12)} is not available locally; planning by content hash`);
+    }
+  }
+  if (!plan) {
+    const current = new Map<string, string>();
+    progress?.start('hashing', listing.files.length);
+    for (const entry of listing.files) {
+      try {
+        current.set(entry.path, sha256Hex(await reader.readFile(entry.path)));
+      } catch (error) {
+        countSkip(entry.path, 'unreadable');
+        logger.warn(`cannot read ${entry.path}: ${describeError(error)}`);
+      }
+      progress?.tick();
+    }
+    progress?.stop();
+    plan = planChanges({ mode: 'scan', current, previous: indexed, full: forcedFull });
+  }
+  counts.filesUnchanged = plan.unchanged;
+  timings.plan = performance.now() - t0;
+  logger.info(
+    `plan (${plannedBy}): ${plan.index.length} files to index, ${plan.drop.length} to drop, ${plan.unchanged} unchanged`,
+  );
+
+  // ---- 2..4. Filter, chunk, embed, write — in batches of files --------------------------------
+  const toDrop = new Set(plan.drop);
+  progress?.start('indexing', plan.index.length);
+  for (let start = 0; start < plan.index.length; start += filesPerBatch) {
+    const batchPaths = plan.index.slice(start, start + filesPerBatch);
+    const tChunk = performance.now();
+    const fileChunks = new Map<string, { chunks: Chunk[]; fileHash: string; language: string }>();
+    for (const path of batchPaths) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await reader.readFile(path);
+      } catch (error) {
+        countSkip(path, 'unreadable');
+        logger.warn(`cannot read ${path}: ${describeError(error)}`);
+        if (indexed.has(path)) toDrop.add(path);
+        continue;
+      }
+      const verdict = classifyFile(path, bytes, { maxFileBytes });
+      if (verdict.kind === 'skip') {
+        countSkip(path, verdict.reason);
+        if (indexed.has(path)) toDrop.add(path);
+        continue;
+      }
+      try {
+        const chunks = await chunker.chunk(verdict.file);
+        fileChunks.set(path, { chunks, fileHash: verdict.file.fileHash, language: verdict.file.language });
+      } catch (error) {
+        if (!(error instanceof ChunkError)) throw error;
+        countSkip(path, 'chunk-error');
+        logger.warn(describeError(error));
+        if (indexed.has(path)) toDrop.add(path);
+      }
+    }
+    timings.chunk += performance.now() - tChunk;
+
+    // Resolve a vector for every distinct content hash: cache → store → embedder.
+    const vectors = new Map<string, Float32Array>();
+    if (embedder && space) {
+      const tEmbed = performance.now();
+      const textByHash = new Map<string, string>();
+      for (const { chunks } of fileChunks.values()) for (const c of chunks) textByHash.set(c.contentHash, c.embedText);
+      let missing = [...textByHash.keys()];
+      if (cache && missing.length > 0) {
+        const keyOf = new Map(missing.map((h) => [embeddingCacheKey(space, h), h]));
+        const found = await cache.getMany([...keyOf.keys()]);
+        for (const [key, vector] of found) vectors.set(keyOf.get(key)!, vector);
+        counts.cacheHits += found.size;
+        missing = missing.filter((h) => !vectors.has(h));
+      }
+      if (missing.length > 0) {
+        const fromStore = await store.vectorsByContentHash(missing);
+        for (const [hash, vector] of fromStore) vectors.set(hash, vector);
+        counts.storeHits += fromStore.size;
+        if (cache && fromStore.size > 0) {
+          await cache.putMany([...fromStore].map(([h, v]) => [embeddingCacheKey(space, h), v] as const));
+        }
+        missing = missing.filter((h) => !vectors.has(h));
+      }
+      if (missing.length > 0) {
+        const embedded = await embedder.embedDocuments(missing.map((h) => textByHash.get(h)!));
+        missing.forEach((hash, i) => vectors.set(hash, embedded[i]!));
+        counts.embedded += missing.length;
+        if (cache) await cache.putMany(missing.map((h, i) => [embeddingCacheKey(space, h), embedded[i]!] as const));
+      }
+      timings.embed += performance.now() - tEmbed;
+    }
+
+    // Upsert the batch, then delete each file's stale points.
+    const tWrite = performance.now();
+    const points: Point[] = [];
+    const keepByPath = new Map<string, Set<string>>();
+    for (const [path, { chunks, fileHash, language }] of fileChunks) {
+      const keep = new Set<string>();
+      const dirs = dirsOf(path);
+      for (const c of chunks) {
+        const id = pointId(scope, path, c.ordinal, c.contentHash);
+        keep.add(id);
+        points.push({
+          id,
+          repo: scope.repo,
+          ref: scope.ref,
+          commit: options.commit,
+          path,
+          dirs,
+          language,
+          symbol: c.symbol,
+          symbolKind: c.symbolKind,
+          startLine: c.startLine,
+          endLine: c.endLine,
+          contentHash: c.contentHash,
+          fileHash,
+          text: c.code,
+          vector: space ? (vectors.get(c.contentHash) ?? null) : null,
+        });
+      }
+      keepByPath.set(path, keep);
+      counts.chunks += chunks.length;
+      counts.filesIndexed++;
+    }
+    for (let i = 0; i < points.length; i += upsertBatchSize) {
+      await store.upsert(points.slice(i, i + upsertBatchSize));
+    }
+    counts.pointsUpserted += points.length;
+    for (const [path, keep] of keepByPath) {
+      if (!indexed.has(path)) continue; // a new file has no stale points
+      const deleted = await store.deleteByPath(scope, [path], keep);
+      if (deleted > 0) counts.pointsDeleted += deleted;
+    }
+    timings.write += performance.now() - tWrite;
+    progress?.tick(batchPaths.length);
+  }
+  progress?.stop();
+
+  // ---- Drop files that went away (after every upsert) -----------------------------------------
+  const tDrop = performance.now();
+  const dropPaths = [...toDrop].filter((p) => indexed.has(p)).sort();
+  if (dropPaths.length > 0) {
+    const deleted = await store.deleteByPath(scope, dropPaths);
+    if (deleted > 0) counts.pointsDeleted += deleted;
+  }
+  counts.filesDropped = dropPaths.length;
+  timings.write += performance.now() - tDrop;
+
+  // ---- 5. State complete ----------------------------------------------------------------------
+  const finished = now();
+  const state: IndexState = {
+    repo: scope.repo,
+    ref: scope.ref,
+    commit: options.commit,
+    pendingCommit: null,
+    model,
+    chunkerVersion: chunker.version,
+    status: 'complete',
+    counts,
+    startedAt: started.toISOString(),
+    completedAt: finished.toISOString(),
+  };
+  await store.putState(state);
+  return {
+    scope,
+    commit: options.commit,
+    plannedBy,
+    counts,
+    timings,
+    durationMs: performance.now() - t0,
+    skippedExamples: examples,
+  };
+}

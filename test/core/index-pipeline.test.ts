@@ -1,0 +1,226 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSourceReader } from '../../src/adapters/fs/open-source-reader.js';
+import { SqliteVectorStore } from '../../src/adapters/sqlite/sqlite-vector-store.js';
+import { TreeSitterChunker } from '../../src/adapters/tree-sitter/tree-sitter-chunker.js';
+import { indexTree, type IndexDeps } from '../../src/core/index-pipeline.js';
+import type { Logger, VectorStore } from '../../src/core/ports.js';
+import { estimateTokens } from '../../src/core/token-budget.js';
+import type { RefScope } from '../../src/core/types.js';
+import { failingStore } from '../fakes/failing-store.js';
+import { HashEmbedder } from '../fakes/hash-embedder.js';
+
+const scope: RefScope = { repo: 'acme/widgets', ref: 'refs/heads/main' };
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const chunker = new TreeSitterChunker({ tokenCounter: { count: (t) => estimateTokens(t) }, maxTokens: 128 });
+
+let dir: string;
+let repo: string;
+
+function write(rel: string, text: string): void {
+  const file = path.join(repo, rel);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+function gitCommit(message: string): string {
+  execFileSync('git', ['add', '-A'], { cwd: repo });
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', message, '--allow-empty'], { cwd: repo });
+  return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+}
+
+/** Every point of the scope as comparable rows, plus whether each has a vector. */
+function dump(storePath: string): string[] {
+  const db = new Database(storePath, { readonly: true });
+  try {
+    const rows = db
+      .prepare('SELECT id, path, start_line, end_line, content_hash, file_hash FROM chunks WHERE repo = ? AND ref = ? ORDER BY id')
+      .all(scope.repo, scope.ref) as Array<Record<string, unknown>>;
+    return rows.map((r) => `${String(r.id)} ${String(r.path)}:${String(r.start_line)}-${String(r.end_line)} ${String(r.content_hash).slice(0, 8)}`);
+  } finally {
+    db.close();
+  }
+}
+
+async function run(
+  storePath: string,
+  options: { embedder?: HashEmbedder | null; wrap?: (s: VectorStore) => VectorStore; full?: boolean; planSource?: 'scan' | 'diff' } = {},
+) {
+  const embedder = options.embedder === undefined ? new HashEmbedder() : options.embedder;
+  const space = embedder ? { modelId: embedder.info.id, revision: embedder.info.revision, dims: embedder.info.dims } : null;
+  const store = await SqliteVectorStore.open({ path: storePath, space });
+  const reader = await openSourceReader(repo);
+  const commit = await reader.headCommit();
+  const deps: IndexDeps = { reader, chunker, embedder, cache: null, store: options.wrap ? options.wrap(store) : store, logger: silent };
+  try {
+    return await indexTree(deps, { scope, commit, full: options.full ?? false, planSource: options.planSource ?? 'scan', filesPerBatch: 2 });
+  } finally {
+    await store.close();
+  }
+}
+
+async function stateOf(storePath: string) {
+  const store = await SqliteVectorStore.open({ path: storePath, space: { modelId: 'test/hash-embedder', revision: 'v1', dims: 8 } });
+  try {
+    return await store.getState(scope);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Builds a fresh full index of the current tree in a new store and returns its dump. */
+async function fullIndexDump(): Promise<string[]> {
+  const fresh = path.join(dir, `fresh-${Math.random().toString(36).slice(2)}.db`);
+  await run(fresh, { full: true });
+  return dump(fresh);
+}
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codeidx-pipeline-'));
+  repo = path.join(dir, 'repo');
+  fs.mkdirSync(repo);
+  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+  write('src/math.ts', 'export function add(a: number, b: number): number {\n  return a + b;\n}\n\nexport function sub(a: number, b: number): number {\n  return a - b;\n}\n');
+  write('src/util/strings.py', 'def shout(s):\n    """Upper-case s."""\n    return s.upper()\n\n\nclass Greeter:\n    def hello(self, name):\n        return f"hello {name}"\n');
+  write('cmd/main.go', 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("hi")\n}\n');
+  write('README.md', '# Widgets\n\nA library of widgets.\n');
+  write('assets/logo.ts', Buffer.from([0x00, 0x01, 0x02, 0xff]).toString('binary'));
+  fs.writeFileSync(path.join(repo, 'assets/logo.ts'), Buffer.from([0x00, 0x01, 0x02, 0xff]));
+});
+
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('indexTree', () => {
+  it('indexes a tree, counts skips, and a second run over an unchanged tree embeds and writes nothing', async () => {
+    const storePath = path.join(dir, 'store.db');
+    const commit = gitCommit('initial');
+    const embedder = new HashEmbedder();
+    const first = await run(storePath, { embedder });
+    expect(first.counts.filesIndexed).toBe(4);
+    expect(first.counts.skipped.binary).toBe(1);
+    expect(first.counts.chunks).toBeGreaterThanOrEqual(4);
+    expect(first.counts.embedded).toBe(embedder.embeddedTexts.length);
+    expect(first.counts.embedded).toBeGreaterThan(0);
+    const state = await stateOf(storePath);
+    expect(state?.status).toBe('complete');
+    expect(state?.commit).toBe(commit);
+
+    const before = dump(storePath);
+    const second = await run(storePath, { embedder });
+    expect(second.counts.filesIndexed).toBe(0);
+    expect(second.counts.filesUnchanged).toBe(4);
+    expect(second.counts.embedded).toBe(0);
+    expect(second.counts.pointsUpserted).toBe(0);
+    expect(dump(storePath)).toEqual(before);
+  });
+
+  it('after modify, add, delete and rename, the index equals a fresh full index (scan and diff plans)', async () => {
+    for (const planSource of ['scan', 'diff'] as const) {
+      const storePath = path.join(dir, `store-${planSource}.db`);
+      gitCommit('initial');
+      await run(storePath, { planSource });
+      write('src/math.ts', 'export function add(a: number, b: number): number {\n  return b + a;\n}\n');
+      write('src/new.ts', 'export const answer = 42;\n');
+      fs.rmSync(path.join(repo, 'README.md'));
+      fs.renameSync(path.join(repo, 'cmd/main.go'), path.join(repo, 'cmd/app.go'));
+      gitCommit(`changes ${planSource}`);
+      const embedder = new HashEmbedder();
+      const report = await run(storePath, { embedder, planSource });
+      expect(report.plannedBy).toBe(planSource);
+      // The renamed Go file has new embedded text (its header names the path): only changed chunks are embedded.
+      expect(report.counts.filesDropped).toBe(2); // README.md and cmd/main.go
+      expect(dump(storePath)).toEqual(await fullIndexDump());
+      expect(dump(storePath).some((row) => row.includes('README.md'))).toBe(false);
+      // Reset the tree for the next plan source.
+      execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { cwd: repo });
+    }
+  });
+
+  it('a file that becomes binary is dropped', async () => {
+    const storePath = path.join(dir, 'store.db');
+    gitCommit('initial');
+    await run(storePath);
+    fs.writeFileSync(path.join(repo, 'src/math.ts'), Buffer.from([0x00, 0x61, 0x00]));
+    const report = await run(storePath);
+    expect(report.counts.skipped.binary).toBe(2);
+    expect(dump(storePath).some((row) => row.includes('src/math.ts'))).toBe(false);
+  });
+
+  it.each([
+    ['upsert', 2],
+    ['deleteByPath', 1],
+    ['putState', 2],
+  ] as const)('a run failing at %s call %i keeps the previous complete state, and a re-run converges', async (method, call) => {
+    const storePath = path.join(dir, 'store.db');
+    const firstCommit = gitCommit('initial');
+    await run(storePath);
+    write('src/math.ts', 'export function mul(a: number, b: number): number {\n  return a * b;\n}\n');
+    write('src/extra.ts', 'export const x = 1;\n');
+    write('src/more.ts', 'export const y = 2;\n');
+    fs.rmSync(path.join(repo, 'cmd/main.go'));
+    gitCommit('second');
+    await expect(run(storePath, { wrap: (s) => failingStore(s, method, call) })).rejects.toThrow(/injected/);
+    const state = await stateOf(storePath);
+    expect(state?.commit).toBe(firstCommit);
+    expect(state?.status).toBe('in_progress');
+    await run(storePath);
+    expect(dump(storePath)).toEqual(await fullIndexDump());
+    expect((await stateOf(storePath))?.status).toBe('complete');
+  });
+
+  it('an embedder failure is fatal and writes no state complete', async () => {
+    const storePath = path.join(dir, 'store.db');
+    gitCommit('initial');
+    const embedder = new HashEmbedder();
+    embedder.failAfter = 1;
+    await expect(run(storePath, { embedder })).rejects.toThrow(/injected embedder failure/);
+    const state = await stateOf(storePath);
+    expect(state?.status).toBe('in_progress');
+    expect(state?.commit).toBeNull();
+  });
+
+  it('reuses vectors stored for the same content instead of embedding again (--full)', async () => {
+    const storePath = path.join(dir, 'store.db');
+    gitCommit('initial');
+    await run(storePath);
+    const embedder = new HashEmbedder();
+    const report = await run(storePath, { embedder, full: true });
+    expect(report.plannedBy).toBe('full');
+    expect(report.counts.filesIndexed).toBe(4);
+    expect(report.counts.embedded).toBe(0);
+    expect(report.counts.storeHits).toBeGreaterThan(0);
+  });
+
+  it('builds a lexical-only index without an embedder', async () => {
+    const storePath = path.join(dir, 'lexical.db');
+    gitCommit('initial');
+    const report = await run(storePath, { embedder: null });
+    expect(report.counts.embedded).toBe(0);
+    const store = await SqliteVectorStore.open({ path: storePath, space: null });
+    try {
+      const hits = await store.query({ text: 'shout', vector: null, mode: 'lexical', k: 5, filter: {} });
+      expect(hits[0]?.path).toBe('src/util/strings.py');
+      expect((await store.getState(scope))?.model).toBe('none');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('indexes an empty repository (no commits) as complete with nothing in it', async () => {
+    const empty = path.join(dir, 'empty');
+    fs.mkdirSync(empty);
+    execFileSync('git', ['init', '-q'], { cwd: empty });
+    repo = empty;
+    const storePath = path.join(dir, 'empty.db');
+    const report = await run(storePath);
+    expect(report.counts.filesSeen).toBe(0);
+    expect(report.commit).toBeNull();
+    expect(dump(storePath)).toEqual([]);
+  });
+});
