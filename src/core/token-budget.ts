@@ -64,12 +64,12 @@ export class TokenBudget {
   /**
    * @param counter the model tokenizer (counts tokens without special tokens).
    * @param exactBelowRatio lower bound of exact/estimate considered plausible; estimates above
-   *   budget / this ratio are rejected without an exact count. Default 0.55 (1st percentile of the
-   *   calibration of `estimateTokens`).
+   *   budget / this ratio are rejected without an exact count. Default 0.9: only estimates within
+   *   11% over budget are counted (wider bands cost more than the parse on the Go standard library).
    */
   constructor(
     readonly counter: TokenCounter,
-    readonly exactBelowRatio = 0.55,
+    readonly exactBelowRatio = 0.9,
   ) {}
 
   /** Whether `text` (whose estimate is `estimate`) fits in `budget` tokens. */
