@@ -146,7 +146,8 @@ export function classifyPath(path: string): { reason: SkipReason; detail: string
   if (LOCK_FILE_NAMES.has(name)) return { reason: 'lockfile', detail: `${name} is a dependency lock file` };
   const dot = name.lastIndexOf('.');
   const extension = dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
-  if (BINARY_EXTENSIONS.has(extension)) return { reason: 'binary', detail: `.${extension} is a binary format` };
+  if (BINARY_EXTENSIONS.has(extension))
+    return { reason: 'binary', detail: `.${extension} is a binary format` };
   if (MINIFIED_NAME.test(name)) return { reason: 'minified', detail: 'minified file name' };
   return null;
 }
@@ -157,7 +158,8 @@ function generatedMarker(lines: readonly string[]): string | null {
   for (let i = 0; i < limit; i++) {
     const line = lines[i].replace(/\r$/, '');
     if (GO_GENERATED.test(line)) return `line ${i + 1}: ${line}`;
-    if (COMMENT_LINE.test(line) && GENERATED_MARKERS.some((marker) => marker.test(line))) return `line ${i + 1}: ${line.trim()}`;
+    if (COMMENT_LINE.test(line) && GENERATED_MARKERS.some((marker) => marker.test(line)))
+      return `line ${i + 1}: ${line.trim()}`;
   }
   return null;
 }
@@ -168,7 +170,11 @@ const skip = (reason: SkipReason, detail: string): FileClassification => ({ kind
  * Classifies a file from its repo-relative POSIX `path` and raw `bytes` (see the module comment
  * for the checks and their order). Never throws for any content.
  */
-export function classifyFile(path: string, bytes: Uint8Array, options: FileFilterOptions = {}): FileClassification {
+export function classifyFile(
+  path: string,
+  bytes: Uint8Array,
+  options: FileFilterOptions = {},
+): FileClassification {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   if (bytes.length > maxFileBytes) return skip('too-large', `${bytes.length} bytes > ${maxFileBytes}`);
   const byPath = classifyPath(path);

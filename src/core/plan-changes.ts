@@ -97,7 +97,9 @@ function storedOnce(previous: IndexedFiles, path: string): boolean {
 function planScan(input: ScanPlanInput): ChangePlan {
   const { previous, current } = input;
   const index = sorted(
-    [...current].filter(([path, hash]) => input.full === true || !storedExactly(previous, path, hash)).map(([path]) => path),
+    [...current]
+      .filter(([path, hash]) => input.full === true || !storedExactly(previous, path, hash))
+      .map(([path]) => path),
   );
   const drop = sorted([...previous.keys()].filter((path) => !current.has(path)));
 
@@ -135,7 +137,10 @@ function planDiff(input: DiffPlanInput): ChangePlan {
   const renames: PlannedRename[] = input.changes
     .filter(
       (c): c is FileChange & { oldPath: string } =>
-        c.status === 'renamed' && c.oldPath !== undefined && indexed.has(c.path) && (dropped.has(c.oldPath) || !listed.has(c.oldPath)),
+        c.status === 'renamed' &&
+        c.oldPath !== undefined &&
+        indexed.has(c.path) &&
+        (dropped.has(c.oldPath) || !listed.has(c.oldPath)),
     )
     .map((c) => ({ from: c.oldPath, to: c.path }))
     .sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));

@@ -6,7 +6,11 @@ const stored = (entries: Record<string, string[]>): IndexedFiles => new Map(Obje
 const hashes = (entries: Record<string, string>): Map<string, string> => new Map(Object.entries(entries));
 
 /** The store after a run executes `plan` (every indexed path passes the content filter). */
-function apply(previous: IndexedFiles, plan: ChangePlan, current: ReadonlyMap<string, string>): Record<string, readonly string[]> {
+function apply(
+  previous: IndexedFiles,
+  plan: ChangePlan,
+  current: ReadonlyMap<string, string>,
+): Record<string, readonly string[]> {
   const next = new Map(previous);
   for (const path of plan.drop) next.delete(path);
   for (const path of plan.index) next.set(path, [current.get(path)!]);
@@ -15,7 +19,11 @@ function apply(previous: IndexedFiles, plan: ChangePlan, current: ReadonlyMap<st
 
 describe('planChanges (scan)', () => {
   it('indexes everything on a first run', () => {
-    const plan = planChanges({ mode: 'scan', previous: new Map(), current: hashes({ 'b.ts': 'h2', 'a.ts': 'h1' }) });
+    const plan = planChanges({
+      mode: 'scan',
+      previous: new Map(),
+      current: hashes({ 'b.ts': 'h2', 'a.ts': 'h1' }),
+    });
     expect(plan).toEqual({ index: ['a.ts', 'b.ts'], drop: [], unchanged: 0, renames: [] });
   });
 
@@ -39,13 +47,22 @@ describe('planChanges (scan)', () => {
 
   it('re-indexes every present path when forced, and still drops the absent ones', () => {
     const previous = stored({ 'a.ts': ['h1'], 'old.ts': ['h9'] });
-    const plan = planChanges({ mode: 'scan', previous, current: hashes({ 'a.ts': 'h1', 'b.ts': 'h2' }), full: true });
+    const plan = planChanges({
+      mode: 'scan',
+      previous,
+      current: hashes({ 'a.ts': 'h1', 'b.ts': 'h2' }),
+      full: true,
+    });
     expect(plan).toEqual({ index: ['a.ts', 'b.ts'], drop: ['old.ts'], unchanged: 0, renames: [] });
   });
 
   it('reports an exact rename (same hash, old path gone)', () => {
     const previous = stored({ 'old/name.ts': ['h1'], 'keep.ts': ['h2'] });
-    const plan = planChanges({ mode: 'scan', previous, current: hashes({ 'new/name.ts': 'h1', 'keep.ts': 'h2' }) });
+    const plan = planChanges({
+      mode: 'scan',
+      previous,
+      current: hashes({ 'new/name.ts': 'h1', 'keep.ts': 'h2' }),
+    });
     expect(plan.renames).toEqual([{ from: 'old/name.ts', to: 'new/name.ts' }]);
     expect(plan.index).toEqual(['new/name.ts']);
     expect(plan.drop).toEqual(['old/name.ts']);
@@ -90,29 +107,56 @@ describe('planChanges (diff)', () => {
   });
 
   it('indexes an unchanged path with more than one stored hash', () => {
-    const plan = planChanges({ mode: 'diff', previous: stored({ 'a.ts': ['x', 'y'], 'b.ts': ['z'] }), changes: [], listed: ['a.ts', 'b.ts'] });
+    const plan = planChanges({
+      mode: 'diff',
+      previous: stored({ 'a.ts': ['x', 'y'], 'b.ts': ['z'] }),
+      changes: [],
+      listed: ['a.ts', 'b.ts'],
+    });
     expect(plan.index).toEqual(['a.ts']);
     expect(plan.unchanged).toBe(1);
   });
 
   it('indexes a listed path the store lacks although the diff does not name it (rule change, untracked file)', () => {
-    const plan = planChanges({ mode: 'diff', previous: stored({ 'a.ts': ['x'] }), changes: [{ status: 'modified', path: '.codeidxignore' }], listed: ['a.ts', 'docs/un-ignored.md'] });
+    const plan = planChanges({
+      mode: 'diff',
+      previous: stored({ 'a.ts': ['x'] }),
+      changes: [{ status: 'modified', path: '.codeidxignore' }],
+      listed: ['a.ts', 'docs/un-ignored.md'],
+    });
     expect(plan.index).toEqual(['docs/un-ignored.md']);
   });
 
   it('keeps a path the diff deletes while the working tree still has it', () => {
-    const plan = planChanges({ mode: 'diff', previous: stored({ 'a.ts': ['x'] }), changes: [{ status: 'deleted', path: 'a.ts' }], listed: ['a.ts'] });
+    const plan = planChanges({
+      mode: 'diff',
+      previous: stored({ 'a.ts': ['x'] }),
+      changes: [{ status: 'deleted', path: 'a.ts' }],
+      listed: ['a.ts'],
+    });
     expect(plan).toEqual({ index: [], drop: [], unchanged: 1, renames: [] });
   });
 
   it('re-indexes every listed path when forced', () => {
-    const plan = planChanges({ mode: 'diff', previous: stored({ 'a.ts': ['x'], 'gone.ts': ['g'] }), changes: [], listed: ['b.ts', 'a.ts'], full: true });
+    const plan = planChanges({
+      mode: 'diff',
+      previous: stored({ 'a.ts': ['x'], 'gone.ts': ['g'] }),
+      changes: [],
+      listed: ['b.ts', 'a.ts'],
+      full: true,
+    });
     expect(plan).toEqual({ index: ['a.ts', 'b.ts'], drop: ['gone.ts'], unchanged: 0, renames: [] });
   });
 
   it('converges with a full scan to the same store', () => {
     // Commit 1 → commit 2: modify, delete, rename, add, one file newly ignored, one run interrupted.
-    const before = stored({ 'a.ts': ['a1'], 'b.ts': ['b1'], 'c.ts': ['c1'], 'd.ts': ['d1'], 'e.ts': ['e1', 'e0'] });
+    const before = stored({
+      'a.ts': ['a1'],
+      'b.ts': ['b1'],
+      'c.ts': ['c1'],
+      'd.ts': ['d1'],
+      'e.ts': ['e1', 'e0'],
+    });
     const current = hashes({ 'a.ts': 'a2', 'c2.ts': 'c1', 'e.ts': 'e1', 'f.ts': 'f1' }); // d.ts is now ignored
     const changes: FileChange[] = [
       { status: 'modified', path: 'a.ts' },
@@ -124,7 +168,12 @@ describe('planChanges (diff)', () => {
     const scan = planChanges({ mode: 'scan', previous: before, current });
     const diff = planChanges({ mode: 'diff', previous: before, changes, listed: current.keys() });
     expect(apply(before, diff, current)).toEqual(apply(before, scan, current));
-    expect(apply(before, scan, current)).toEqual({ 'a.ts': ['a2'], 'c2.ts': ['c1'], 'e.ts': ['e1'], 'f.ts': ['f1'] });
+    expect(apply(before, scan, current)).toEqual({
+      'a.ts': ['a2'],
+      'c2.ts': ['c1'],
+      'e.ts': ['e1'],
+      'f.ts': ['f1'],
+    });
     expect(diff.renames).toEqual([{ from: 'c.ts', to: 'c2.ts' }]);
     expect(scan.renames).toEqual([{ from: 'c.ts', to: 'c2.ts' }]);
   });

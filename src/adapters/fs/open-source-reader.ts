@@ -16,7 +16,10 @@ import { resolveGitDir } from './resolve-git-dir.js';
  * Opens the tree at `root` (relative paths resolve against the current directory).
  * Throws `ConfigError` when `root` does not exist or is not a directory.
  */
-export async function openSourceReader(root: string, options: SourceReaderOptions = {}): Promise<SourceReader> {
+export async function openSourceReader(
+  root: string,
+  options: SourceReaderOptions = {},
+): Promise<SourceReader> {
   const { realRoot } = await resolveTreeRoot(root);
   if (await resolveGitDir(realRoot)) return GitSourceReader.open(root, options);
   return FsSourceReader.open(root, options);

@@ -19,9 +19,11 @@ export function normalizeTreePath(path: string): string {
     });
   if (typeof path !== 'string' || path === '') throw invalid('empty path');
   if (path.includes('\0')) throw invalid('NUL byte in path');
-  if (isAbsolute(path) || path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path)) throw invalid('absolute path');
+  if (isAbsolute(path) || path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path))
+    throw invalid('absolute path');
   const normalized = posix.normalize(path);
-  if (normalized === '..' || normalized.startsWith('../') || normalized === '.') throw invalid('outside the tree');
+  if (normalized === '..' || normalized.startsWith('../') || normalized === '.')
+    throw invalid('outside the tree');
   return normalized.replace(/\/+$/, '');
 }
 

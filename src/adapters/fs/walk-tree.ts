@@ -188,7 +188,8 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
   let attributes = LinguistAttributes.create();
   if (options.gitCommonDir) {
     const exclude = await readOptional(join(options.gitCommonDir, 'info', 'exclude'));
-    if (exclude !== undefined) rootIgnores.push({ base: '', matcher: ignore({ ignorecase: false }).add(exclude) });
+    if (exclude !== undefined)
+      rootIgnores.push({ base: '', matcher: ignore({ ignorecase: false }).add(exclude) });
     const infoAttributes = await readOptional(join(options.gitCommonDir, 'info', 'attributes'));
     if (infoAttributes !== undefined) attributes = LinguistAttributes.create(infoAttributes);
   }
@@ -219,7 +220,10 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
       if (text !== undefined) ruleTexts.push(text);
     }
     if (ruleTexts.length > 0) {
-      ignores = [...ignores, { base: frame.rel, matcher: ignore({ ignorecase: false }).add(ruleTexts.join('\n')) }];
+      ignores = [
+        ...ignores,
+        { base: frame.rel, matcher: ignore({ ignorecase: false }).add(ruleTexts.join('\n')) },
+      ];
     }
     let attrs = frame.attributes;
     if (isRuleFile('.gitattributes')) {

@@ -129,7 +129,8 @@ export class GitSourceReader implements SourceReader {
         const head = await this.headCommit();
         if (head === null) return null;
         oid = head;
-      } else if (/^[0-9a-f]{4,39}$/i.test(rev)) oid = await git.expandOid({ fs, gitdir, oid: rev.toLowerCase(), cache: this.cache });
+      } else if (/^[0-9a-f]{4,39}$/i.test(rev))
+        oid = await git.expandOid({ fs, gitdir, oid: rev.toLowerCase(), cache: this.cache });
       else oid = await git.resolveRef({ fs, gitdir, ref: rev });
       const { oid: commit } = await git.readCommit({ fs, gitdir, oid, cache: this.cache });
       return commit;
@@ -222,7 +223,8 @@ function pairRenames(deltas: readonly BlobDelta[]): FileChange[] {
     }
   }
   for (const d of sorted) {
-    if (d.before !== null && d.after === null && !renamedFrom.has(d.path)) changes.push({ status: 'deleted', path: d.path });
+    if (d.before !== null && d.after === null && !renamedFrom.has(d.path))
+      changes.push({ status: 'deleted', path: d.path });
   }
   return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

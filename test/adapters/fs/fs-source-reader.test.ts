@@ -49,7 +49,17 @@ describe('FsSourceReader', () => {
     fs.symlinkSync(join(base, 'secret.txt'), join(root, 'link.txt'));
     fs.symlinkSync(base, join(root, 'up'));
     const reader = await FsSourceReader.open(root);
-    for (const path of ['../secret.txt', 'src/../../secret.txt', join(base, 'secret.txt'), '/etc/passwd', 'link.txt', 'up/secret.txt', '', '.', 'a\0b']) {
+    for (const path of [
+      '../secret.txt',
+      'src/../../secret.txt',
+      join(base, 'secret.txt'),
+      '/etc/passwd',
+      'link.txt',
+      'up/secret.txt',
+      '',
+      '.',
+      'a\0b',
+    ]) {
       await expect(reader.readFile(path), path).rejects.toBeInstanceOf(ConfigError);
     }
   });

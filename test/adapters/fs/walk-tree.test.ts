@@ -51,7 +51,15 @@ describe('walkTree', () => {
   it('skips vendor and tool folders as one skip each, without entering them', async () => {
     const many: Record<string, string> = {};
     for (let i = 0; i < 50; i++) many[`node_modules/pkg${i}/index.js`] = 'x';
-    write({ ...many, 'packages/app/node_modules/x/y.js': 'x', 'vendor/lib.go': 'x', '__pycache__/a.pyc': 'x', 'dist/out.js': 'x', 'src/a.ts': 'x', '.git/HEAD': 'ref: x' });
+    write({
+      ...many,
+      'packages/app/node_modules/x/y.js': 'x',
+      'vendor/lib.go': 'x',
+      '__pycache__/a.pyc': 'x',
+      'dist/out.js': 'x',
+      'src/a.ts': 'x',
+      '.git/HEAD': 'ref: x',
+    });
     const listing = await walkTree(root);
     expect(paths(listing)).toEqual(['src/a.ts']);
     expect(listing.skipped).toEqual([
@@ -66,7 +74,10 @@ describe('walkTree', () => {
 
   it('lets the caller replace the skipped folder names', async () => {
     write({ 'vendor/a.go': 'x', 'gen/b.go': 'x' });
-    const listing = await walkTree(root, { skipDirectories: { ...DEFAULT_SKIP_DIRECTORIES, vendor: undefined as never, gen: 'generated' } });
+    const withoutVendor = Object.fromEntries(
+      Object.entries(DEFAULT_SKIP_DIRECTORIES).filter(([name]) => name !== 'vendor'),
+    );
+    const listing = await walkTree(root, { skipDirectories: { ...withoutVendor, gen: 'generated' } });
     expect(paths(listing)).toEqual(['vendor/a.go']);
     expect(skipOf(listing, 'gen')).toBe('generated');
   });
@@ -85,7 +96,13 @@ describe('walkTree', () => {
       'src/main.ts': 'x',
     });
     const listing = await walkTree(root);
-    expect(paths(listing)).toEqual(['.gitignore', 'src/.gitignore', 'src/deep/local.ts', 'src/keep.log', 'src/main.ts']);
+    expect(paths(listing)).toEqual([
+      '.gitignore',
+      'src/.gitignore',
+      'src/deep/local.ts',
+      'src/keep.log',
+      'src/main.ts',
+    ]);
     expect(listing.skipped).toEqual([
       { path: 'app.log', reason: 'ignored' },
       { path: 'build', reason: 'ignored' },
@@ -107,10 +124,21 @@ describe('walkTree', () => {
     expect(paths(await walkTree(root))).toEqual(['.gitignore', 'logs/keep.txt']);
   });
 
-  it('applies .git/info/exclude below every .gitignore', async () => {
-    write({ '.git/info/exclude': '*.tmp\nscratch/\n', 'a.tmp': 'x', 'scratch/x.ts': 'x', 'keep/.gitignore': '!b.tmp\n', 'keep/b.tmp': 'x', 'main.ts': 'x' });
+  it('applies .git/info/exclude below every .gitignore, and .git/info/attributes above every .gitattributes', async () => {
+    write({
+      '.git/info/exclude': '*.tmp\nscratch/\n',
+      '.git/info/attributes': '*.gen.ts linguist-generated\n',
+      '.gitattributes': '*.gen.ts -linguist-generated\n',
+      'a.tmp': 'x',
+      'scratch/x.ts': 'x',
+      'keep/.gitignore': '!b.tmp\n',
+      'keep/b.tmp': 'x',
+      'main.ts': 'x',
+      'schema.gen.ts': 'x',
+    });
     const listing = await walkTree(root, { gitCommonDir: join(root, '.git') });
-    expect(paths(listing)).toEqual(['keep/.gitignore', 'keep/b.tmp', 'main.ts']);
+    expect(paths(listing)).toEqual(['.gitattributes', 'keep/.gitignore', 'keep/b.tmp', 'main.ts']);
+    expect(skipOf(listing, 'schema.gen.ts')).toBe('generated');
     expect(skipOf(listing, 'a.tmp')).toBe('ignored');
     expect(skipOf(listing, 'scratch')).toBe('ignored');
     // Without a git dir the exclude file is not consulted.
@@ -130,8 +158,19 @@ describe('walkTree', () => {
       'generated.ts': 'x',
     });
     const listing = await walkTree(root);
-    expect(paths(listing)).toEqual(['.codeidxignore', '.gitignore', 'pkg/.codeidxignore', 'pkg/generated.ts', 'pkg/ok.ts']);
-    expect(listing.skipped.map((s) => s.path)).toEqual(['a.test.ts.snap', 'fixtures', 'generated.ts', 'pkg/legacy.ts']);
+    expect(paths(listing)).toEqual([
+      '.codeidxignore',
+      '.gitignore',
+      'pkg/.codeidxignore',
+      'pkg/generated.ts',
+      'pkg/ok.ts',
+    ]);
+    expect(listing.skipped.map((s) => s.path)).toEqual([
+      'a.test.ts.snap',
+      'fixtures',
+      'generated.ts',
+      'pkg/legacy.ts',
+    ]);
   });
 
   it('skips linguist-generated and linguist-vendored files from .gitattributes at any level', async () => {
@@ -196,7 +235,10 @@ describe('walkTree', () => {
       const listing = await walkTree(root);
       expect(paths(listing)).toEqual(['real/a.ts']);
       expect(listing.skipped).toEqual(
-        ['alias.ts', 'dangling.ts', 'loop-a', 'loop-b', 'out-dir', 'out-file.ts', 'real/up'].map((path) => ({ path, reason: 'symlink' })),
+        ['alias.ts', 'dangling.ts', 'loop-a', 'loop-b', 'out-dir', 'out-file.ts', 'real/up'].map((path) => ({
+          path,
+          reason: 'symlink',
+        })),
       );
     } finally {
       fs.rmSync(outside, { recursive: true, force: true });
@@ -213,7 +255,15 @@ describe('walkTree', () => {
     expect(skipOf(listing, 'huge.sql')).toBe('too-large');
     const readPaths = vi
       .mocked(fsp.readFile)
-      .mock.calls.map(([p]) => (typeof p === 'string' ? p : Buffer.isBuffer(p) ? p.toString() : p instanceof URL ? p.pathname : '<handle>'));
+      .mock.calls.map(([p]) =>
+        typeof p === 'string'
+          ? p
+          : Buffer.isBuffer(p)
+            ? p.toString()
+            : p instanceof URL
+              ? p.pathname
+              : '<handle>',
+      );
     expect(readPaths.some((p) => p.endsWith('.gitignore'))).toBe(true); // the spy sees reads
     expect(readPaths.some((p) => p.endsWith('huge.sql'))).toBe(false);
   });
@@ -227,7 +277,10 @@ describe('walkTree', () => {
 
   it('applies include and exclude globs, pruning excluded folders', async () => {
     write({ 'src/a.ts': 'x', 'src/a.test.ts': 'x', 'src/b.py': 'x', 'docs/x.md': 'x', 'README.md': 'x' });
-    const listing = await walkTree(root, { include: ['src/**', '*.md'], exclude: ['**/*.test.ts', 'docs/**'] });
+    const listing = await walkTree(root, {
+      include: ['src/**', '*.md'],
+      exclude: ['**/*.test.ts', 'docs/**'],
+    });
     expect(paths(listing)).toEqual(['README.md', 'src/a.ts', 'src/b.py']);
     expect(listing.skipped).toEqual([
       { path: 'docs', reason: 'ignored' },

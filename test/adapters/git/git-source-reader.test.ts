@@ -68,7 +68,13 @@ describe('GitSourceReader', () => {
   });
 
   it('diffs added, modified, deleted and renamed files across commits', async () => {
-    write({ 'a.ts': 'alpha\n', 'b.ts': 'beta\n', 'dir/c.ts': 'gamma\n', 'dir/deep/e.ts': 'eps\n', 'same/s.ts': 'same\n' });
+    write({
+      'a.ts': 'alpha\n',
+      'b.ts': 'beta\n',
+      'dir/c.ts': 'gamma\n',
+      'dir/deep/e.ts': 'eps\n',
+      'same/s.ts': 'same\n',
+    });
     const c1 = commit('one');
     write({ 'a.ts': 'alpha 2\n', 'd.ts': 'delta\n' });
     fs.rmSync(join(repo, 'b.ts'));
@@ -89,7 +95,10 @@ describe('GitSourceReader', () => {
       { status: 'renamed', path: 'dir/c.ts', oldPath: 'lib/c.ts' },
     ]);
     expect(await reader.diff(c1, c1)).toEqual([]);
-    // Refs and abbreviated ids work as well as full ids.
+    // Refs, annotated tags and abbreviated ids work as well as full ids.
+    git('tag', '-a', 'v1', '-m', 'release', c1);
+    expect(await reader.resolveCommit('v1')).toBe(c1);
+    expect(await reader.diff('refs/tags/v1', 'main')).toHaveLength(4);
     expect(await reader.diff(c1.slice(0, 8), 'main')).toHaveLength(4);
   });
 
@@ -112,7 +121,9 @@ describe('GitSourceReader', () => {
     write({ 'a.ts': 'two\n' });
     const c2 = commit('two');
     git('gc', '-q');
-    expect(await (await GitSourceReader.open(repo)).diff(c1, c2)).toEqual([{ status: 'modified', path: 'a.ts' }]);
+    expect(await (await GitSourceReader.open(repo)).diff(c1, c2)).toEqual([
+      { status: 'modified', path: 'a.ts' },
+    ]);
   });
 
   it('returns null for a base that is not available: unknown id, all zeros, unknown ref, shallow clone', async () => {
@@ -159,7 +170,11 @@ describe('GitSourceReader', () => {
     write({ 'untracked.ts': 'x', 'local.tmp': 'x', '.git/info/exclude': '*.tmp\n' });
     const listing = await (await GitSourceReader.open(repo)).listFiles();
     expect(listing.files.map((f) => f.path)).toEqual(['.gitignore', 'tracked.ts', 'untracked.ts']);
-    expect(listing.skipped.map((s) => `${s.path}:${s.reason}`)).toEqual(['.git:ignored', 'debug.log:ignored', 'local.tmp:ignored']);
+    expect(listing.skipped.map((s) => `${s.path}:${s.reason}`)).toEqual([
+      '.git:ignored',
+      'debug.log:ignored',
+      'local.tmp:ignored',
+    ]);
   });
 
   it('skips a nested repository in the listing', async () => {
