@@ -3,7 +3,8 @@
  * `tokenizer.json`.
  *
  * Throughput choices: each text is tokenized once; texts are sorted by token length (longest first) and
- * batched, each batch padded only to its own longest text (dynamic padding); int64 inputs are written
+ * batched, each batch padded only to its own longest text (dynamic padding) and holding at most
+ * `maxBatchTokens` padded tokens; int64 inputs are written
  * straight into reused BigInt64Array buffers; pooling and L2 normalisation run in one tight loop over the
  * output Float32Array. Batch order is restored before returning.
  *
@@ -39,6 +40,11 @@ export interface EmbedderModel {
 export interface OnnxEmbedderOptions {
   /** Texts per inference call. Default 32. */
   readonly batchSize?: number;
+  /**
+   * Cap on padded tokens per inference call (batch × longest text): long texts go in smaller batches,
+   * which keeps the attention tensors (batch × heads × seq²) in cache. Default 4096; at least one text per batch.
+   */
+  readonly maxBatchTokens?: number;
   /** onnxruntime intra-op threads. Default: all cores (`os.availableParallelism()`). */
   readonly intraOpThreads?: number;
   /** Default "auto" (see device.ts). */
@@ -73,6 +79,7 @@ export class OnnxEmbedder implements Embedder {
   private readonly tokenizer: HfTokenizer;
   private readonly session: EncoderSession;
   private readonly batchSize: number;
+  private readonly maxBatchTokens: number;
   private readonly hasMask: boolean;
   private readonly hasTypeIds: boolean;
   private readonly outputName: string;
@@ -89,6 +96,7 @@ export class OnnxEmbedder implements Embedder {
     session: EncoderSession,
     device: ExecutionDevice,
     batchSize: number,
+    maxBatchTokens: number,
   ) {
     this.info = info;
     this.tokenizer = tokenizer;
@@ -96,6 +104,7 @@ export class OnnxEmbedder implements Embedder {
     this.session = session;
     this.device = device;
     this.batchSize = batchSize;
+    this.maxBatchTokens = maxBatchTokens;
     const inputs = new Set(session.inputNames);
     if (!inputs.has('input_ids')) {
       throw new ModelError(`the ONNX graph has no input_ids input (inputs: ${session.inputNames.join(', ')})`, {
@@ -151,7 +160,7 @@ export class OnnxEmbedder implements Embedder {
         hint: 'the file may be truncated or not an ONNX model; delete it from the model cache to download it again',
       });
     }
-    return new OnnxEmbedder(model.info, tokenizer, created.session, created.device, batchSize);
+    return new OnnxEmbedder(model.info, tokenizer, created.session, created.device, batchSize, options.maxBatchTokens ?? 4096);
   }
 
   async embedDocuments(texts: readonly string[], onBatch?: (done: number) => void): Promise<Float32Array[]> {
@@ -161,11 +170,16 @@ export class OnnxEmbedder implements Embedder {
     const order = encoded.map((_, i) => i).sort((a, b) => (encoded[b]).length - (encoded[a]).length);
     const out = new Array<Float32Array>(texts.length);
     let done = 0;
-    for (let start = 0; start < order.length; start += this.batchSize) {
-      const indices = order.slice(start, start + this.batchSize);
-      const vectors = await this.exclusive(() => this.runBatch(indices.map((i) => encoded[i])));
-      for (let j = 0; j < indices.length; j++) out[indices[j]] = vectors[j];
+    let start = 0;
+    while (start < order.length) {
+      // Sorted longest first: the first text of a batch is its longest and sets the padded length.
+      const longest = Math.max(1, (encoded[order[start] as number] as number[]).length);
+      const size = Math.max(1, Math.min(this.batchSize, Math.floor(this.maxBatchTokens / longest)));
+      const indices = order.slice(start, start + size);
+      const vectors = await this.exclusive(() => this.runBatch(indices.map((i) => encoded[i] as number[])));
+      for (let j = 0; j < indices.length; j++) out[indices[j] as number] = vectors[j] as Float32Array;
       done += indices.length;
+      start += indices.length;
       onBatch?.(done);
     }
     return out;

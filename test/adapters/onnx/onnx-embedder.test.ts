@@ -80,6 +80,18 @@ describe('OnnxEmbedder on the tiny synthetic BERT', () => {
     expect(done).toEqual([2, 4, 5]);
   });
 
+  it('caps padded tokens per batch: long texts go in smaller batches, results unchanged', async () => {
+    const capped = await OnnxEmbedder.create(model, { batchSize: 4, maxBatchTokens: 40, intraOpThreads: 1, device: 'cpu' });
+    opened.push(capped);
+    const texts = ['word '.repeat(30), 'a', 'b', 'c', 'd', 'e'];
+    const done: number[] = [];
+    const vectors = await capped.embedDocuments(texts, (n) => done.push(n));
+    // The 32-token text fills a batch alone; the five 3-token texts fit four per batch.
+    expect(done).toEqual([1, 5, 6]);
+    const reference = await embedder.embedDocuments(texts);
+    vectors.forEach((v, i) => expect(maxDiff(v, reference[i] as Float32Array)).toBeLessThan(1e-5));
+  });
+
   it('applies the document and query prefixes', async () => {
     const prefixed = await make({ documentPrefix: 'passage: ', queryPrefix: 'query: ' });
     const [doc] = await prefixed.embedDocuments(['find the user']);
