@@ -173,11 +173,11 @@ export class OnnxEmbedder implements Embedder {
     let start = 0;
     while (start < order.length) {
       // Sorted longest first: the first text of a batch is its longest and sets the padded length.
-      const longest = Math.max(1, (encoded[order[start] as number] as number[]).length);
+      const longest = Math.max(1, (encoded[order[start]]).length);
       const size = Math.max(1, Math.min(this.batchSize, Math.floor(this.maxBatchTokens / longest)));
       const indices = order.slice(start, start + size);
-      const vectors = await this.exclusive(() => this.runBatch(indices.map((i) => encoded[i] as number[])));
-      for (let j = 0; j < indices.length; j++) out[indices[j] as number] = vectors[j] as Float32Array;
+      const vectors = await this.exclusive(() => this.runBatch(indices.map((i) => encoded[i])));
+      for (let j = 0; j < indices.length; j++) out[indices[j]] = vectors[j];
       done += indices.length;
       start += indices.length;
       onBatch?.(done);

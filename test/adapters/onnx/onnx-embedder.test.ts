@@ -89,7 +89,7 @@ describe('OnnxEmbedder on the tiny synthetic BERT', () => {
     // The 32-token text fills a batch alone; the five 3-token texts fit four per batch.
     expect(done).toEqual([1, 5, 6]);
     const reference = await embedder.embedDocuments(texts);
-    vectors.forEach((v, i) => expect(maxDiff(v, reference[i] as Float32Array)).toBeLessThan(1e-5));
+    vectors.forEach((v, i) => expect(maxDiff(v, reference[i])).toBeLessThan(1e-5));
   });
 
   it('applies the document and query prefixes', async () => {
