@@ -16,7 +16,10 @@ import { sha256Hex } from '../src/core/identity.js';
 import { detectLanguage } from '../src/core/languages.js';
 
 /** Tokenizer used for the exact counts of the budget. */
-export const BENCH_TOKENIZER_DIR = new URL('../../shared/models/bert-base-uncased-tokenizer/', import.meta.url);
+export const BENCH_TOKENIZER_DIR = new URL(
+  '../../shared/models/bert-base-uncased-tokenizer/',
+  import.meta.url,
+);
 
 /** Result of one measurement. `seconds` is wall time of read + chunk (grammar loading excluded). */
 export interface ChunkThroughput {
@@ -32,7 +35,10 @@ export interface ChunkThroughput {
  * Reads and chunks `files` (absolute paths) one after the other with a default `TreeSitterChunker`
  * (maxTokens 256); each file's bytes are hashed like the pipeline does.
  */
-export async function measureChunkThroughput(files: string[], tokenizerDir: string | URL = BENCH_TOKENIZER_DIR): Promise<ChunkThroughput> {
+export async function measureChunkThroughput(
+  files: string[],
+  tokenizerDir: string | URL = BENCH_TOKENIZER_DIR,
+): Promise<ChunkThroughput> {
   const dir = typeof tokenizerDir === 'string' ? tokenizerDir : tokenizerDir.pathname;
   const chunker = new TreeSitterChunker({ tokenCounter: HfTokenizer.fromDirectory(dir) });
   await chunker.preload();
@@ -49,12 +55,21 @@ export async function measureChunkThroughput(files: string[], tokenizerDir: stri
   }
   const seconds = (performance.now() - t0) / 1000;
   await chunker.dispose();
-  return { files: files.length, seconds, chunks, bytes, exactCounts: chunker.stats.exactCounts, fallbacks: chunker.stats.fallbacks };
+  return {
+    files: files.length,
+    seconds,
+    chunks,
+    bytes,
+    exactCounts: chunker.stats.exactCounts,
+    fallbacks: chunker.stats.fallbacks,
+  };
 }
 
 /** Every file under `dir` (sorted, depth-first) whose language is known. */
 function listFiles(dir: string, out: string[] = []): string[] {
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) listFiles(full, out);
     else if (entry.isFile() && detectLanguage(entry.name) !== null) out.push(full);

@@ -51,7 +51,11 @@ export interface ChunkDraft {
 }
 
 /** Builds the `Chunk` of a draft: embedText = header + code, contentHash = sha256Hex(embedText). */
-export function buildChunk(file: { path: string; language: string }, draft: ChunkDraft, ordinal: number): Chunk {
+export function buildChunk(
+  file: { path: string; language: string },
+  draft: ChunkDraft,
+  ordinal: number,
+): Chunk {
   const embedText = embedHeader(file.path, draft.scope) + draft.code;
   return {
     path: file.path,

@@ -28,7 +28,7 @@ export class LineIndex {
       this.starts.push(start);
       this.ends.push(end);
       const est = estimateTokens(text, start, end);
-      this.prefix.push((this.prefix[this.prefix.length - 1] as number) + est);
+      this.prefix.push(this.prefix[this.prefix.length - 1] + est);
       this.blank.push(est === 0);
       start = end + 1;
     }
@@ -48,7 +48,7 @@ export class LineIndex {
 
   /** Estimated tokens of lines `from..to` (0-based, inclusive). */
   estimate(from: number, to: number): number {
-    return (this.prefix[to + 1] as number) - (this.prefix[from] as number);
+    return this.prefix[to + 1] - this.prefix[from];
   }
 
   /** Whether line `i` is blank (whitespace only). */

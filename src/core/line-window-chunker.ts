@@ -67,7 +67,12 @@ export interface LineWindowParams {
  * estimated tokens, preferring a cut after whitespace in the last fifth of a piece and never
  * splitting a UTF-16 surrogate pair. Always progresses (a piece holds at least one code point).
  */
-export function splitLongLine(text: string, from: number, to: number, budget: number): Array<[number, number]> {
+export function splitLongLine(
+  text: string,
+  from: number,
+  to: number,
+  budget: number,
+): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   const limit = Math.max(1, budget);
   let start = from;
@@ -103,36 +108,46 @@ export function splitLongLine(text: string, from: number, to: number, budget: nu
  * over budget becomes character fragments), and repeats up to `overlapLines` lines of the previous
  * window — never a window contained in the previous one. Every non-blank line is in some window.
  */
-export function lineWindows(lines: LineIndex, from: number, to: number, params: LineWindowParams): LineWindow[] {
+export function lineWindows(
+  lines: LineIndex,
+  from: number,
+  to: number,
+  params: LineWindowParams,
+): LineWindow[] {
   const out: LineWindow[] = [];
   const budget = Math.max(1, params.budget);
   const maxLines = Math.max(1, params.windowLines);
   const overlap = Math.max(0, params.overlapLines);
   let s = lines.firstNonBlank(from, to);
+  let prevEnd = -1;
   while (s >= 0) {
     if (lines.estimate(s, s) > budget) {
-      for (const [a, b] of splitLongLine(lines.text, lines.starts[s] as number, lines.ends[s] as number, budget)) {
+      for (const [a, b] of splitLongLine(lines.text, lines.starts[s], lines.ends[s], budget)) {
         out.push({ kind: 'fragment', line: s, from: a, to: b });
       }
+      prevEnd = s;
       s = s < to ? lines.firstNonBlank(s + 1, to) : -1;
       continue;
     }
     let e = s;
-    while (
-      e < to &&
-      e + 1 - s + 1 <= maxLines &&
-      lines.estimate(s, e + 1) <= budget &&
-      !(params.breakBefore?.(e + 1, lines.estimate(s, e)) ?? false)
-    ) {
+    let forced = false;
+    while (e < to && e + 1 - s + 1 <= maxLines && lines.estimate(s, e + 1) <= budget) {
+      // A break is honoured only once the window holds a line the previous one did not.
+      if (e > prevEnd && params.breakBefore?.(e + 1, lines.estimate(s, e)) === true) {
+        forced = true;
+        break;
+      }
       e++;
     }
     const end = lines.lastNonBlank(s, e);
     out.push({ kind: 'lines', start: s, end });
+    prevEnd = end;
     if (e >= to) break;
     const nextNew = lines.firstNonBlank(e + 1, to);
     if (nextNew < 0) break;
-    // Overlap: start up to `overlap` lines back, as long as the next window can still reach a new line.
-    let next = Math.max(s + 1, end + 1 - overlap);
+    // Overlap: start up to `overlap` lines back, as long as the next window can still reach a new
+    // line; none after a forced break (a new section starts clean).
+    let next = forced ? nextNew : Math.max(s + 1, end + 1 - overlap);
     while (
       next < nextNew &&
       (nextNew - next + 1 > maxLines || lines.estimate(next, nextNew) > budget || lines.isBlank(next))
@@ -155,18 +170,18 @@ function markdownHeadings(lines: LineIndex): Array<string | null> {
     const line = lines.text.slice(lines.starts[i], lines.ends[i]);
     const fenceMatch = /^ {0,3}(```|~~~)/.exec(line);
     if (fenceMatch) {
-      if (fence === null) fence = fenceMatch[1] as string;
+      if (fence === null) fence = fenceMatch[1];
       else if (fence === fenceMatch[1]) fence = null;
     } else if (fence === null) {
       const heading = /^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*\r?$/.exec(line);
-      if (heading && (heading[2] as string).length > 0) {
-        const level = (heading[1] as string).length;
-        while (levels.length > 0 && (levels[levels.length - 1] as number) >= level) {
+      if (heading && heading[2].length > 0) {
+        const level = heading[1].length;
+        while (levels.length > 0 && levels[levels.length - 1] >= level) {
           levels.pop();
           trail.pop();
         }
         levels.push(level);
-        trail.push((heading[2] as string).slice(0, 80));
+        trail.push(heading[2].slice(0, 80));
       }
     }
     out.push(trail.length > 0 ? trail.join(' > ').slice(-MAX_SCOPE_CHARS) : null);
@@ -203,14 +218,20 @@ export class LineWindowChunker implements Chunker {
     try {
       return Promise.resolve(this.chunkSync(file));
     } catch (error) {
-      return Promise.reject(error instanceof ChunkError ? error : new ChunkError(file.path, 'line windows failed', { cause: error }));
+      return Promise.reject(
+        error instanceof ChunkError
+          ? error
+          : new ChunkError(file.path, 'line windows failed', { cause: error }),
+      );
     }
   }
 
   /** Chunks `file` (only `path`, `language` and `text` are read). Empty or blank text → []. */
   chunkSync(file: Pick<SourceFile, 'path' | 'language' | 'text'>): Chunk[] {
     const lines = new LineIndex(file.text);
-    return this.draftsFor(file.path, file.language, lines, 0, lines.lineCount - 1).map((d, i) => buildChunk(file, d, i));
+    return this.draftsFor(file.path, file.language, lines, 0, lines.lineCount - 1).map((d, i) =>
+      buildChunk(file, d, i),
+    );
   }
 
   /**
@@ -230,7 +251,9 @@ export class LineWindowChunker implements Chunker {
       budget,
       windowLines: this.windowLines,
       overlapLines: this.overlapLines,
-      breakBefore: headings ? (i, tokens) => tokens >= this.minTokens && opensHeading(headings, i) : undefined,
+      breakBefore: headings
+        ? (i, tokens) => tokens >= this.minTokens && opensHeading(headings, i)
+        : undefined,
     });
     return windows.map((w) => {
       const first = w.kind === 'lines' ? w.start : w.line;

@@ -67,7 +67,14 @@ const KINDS: Readonly<Record<string, SymbolKind>> = {
 };
 
 /** Kinds whose `function` members are methods. */
-const CLASS_LIKE: ReadonlySet<SymbolKind> = new Set(['class', 'struct', 'interface', 'trait', 'impl', 'enum']);
+const CLASS_LIKE: ReadonlySet<SymbolKind> = new Set([
+  'class',
+  'struct',
+  'interface',
+  'trait',
+  'impl',
+  'enum',
+]);
 
 /** Nodes that wrap one declaration (export, decorators, templates, `declare`). */
 const WRAPPERS: ReadonlySet<string> = new Set([
@@ -113,7 +120,10 @@ function declaratorName(node: Node): string | null {
   let d = node.childForFieldName('declarator');
   for (let i = 0; d !== null && i < 16; i++) {
     if (DECLARATOR_NAMES.has(d.type)) return cleanName(d.text);
-    const next: Node | null = d.childForFieldName('declarator') ?? d.namedChildren.find((c) => c?.type.endsWith('declarator')) ?? null;
+    const next: Node | null =
+      d.childForFieldName('declarator') ??
+      d.namedChildren.find((c) => c?.type.endsWith('declarator')) ??
+      null;
     d = next;
   }
   return null;
@@ -126,7 +136,11 @@ function variableSymbol(node: Node): SymbolInfo | null {
   const value = declarator.childForFieldName('value');
   const name = declarator.childForFieldName('name');
   if (!value || !name) return null;
-  const kind: SymbolKind | null = FUNCTION_VALUES.has(value.type) ? 'function' : value.type === 'class' ? 'class' : null;
+  const kind: SymbolKind | null = FUNCTION_VALUES.has(value.type)
+    ? 'function'
+    : value.type === 'class'
+      ? 'class'
+      : null;
   const text = cleanName(name.text);
   return kind && text ? { kind, name: text, target: node } : null;
 }
@@ -139,7 +153,8 @@ function goTypeSymbol(node: Node): SymbolInfo | null {
   const text = name ? cleanName(name.text) : null;
   if (!text) return null;
   const type = spec.childForFieldName('type')?.type;
-  const kind: SymbolKind = type === 'struct_type' ? 'struct' : type === 'interface_type' ? 'interface' : 'type';
+  const kind: SymbolKind =
+    type === 'struct_type' ? 'struct' : type === 'interface_type' ? 'interface' : 'type';
   return { kind, name: text, target: node };
 }
 
@@ -153,7 +168,13 @@ export function describeSymbol(node: Node, parentKind: SymbolKind | null): Symbo
     const inner: Node | null =
       n.childForFieldName('declaration') ??
       n.childForFieldName('definition') ??
-      n.namedChildren.find((c) => c !== null && c.type !== 'decorator' && !isLeadingTrivia(c.type) && c.type !== 'template_parameter_list') ??
+      n.namedChildren.find(
+        (c) =>
+          c !== null &&
+          c.type !== 'decorator' &&
+          !isLeadingTrivia(c.type) &&
+          c.type !== 'template_parameter_list',
+      ) ??
       null;
     if (inner === null) return null;
     n = inner;

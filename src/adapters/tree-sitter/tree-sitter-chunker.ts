@@ -30,7 +30,13 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Language, Parser, type Node } from 'web-tree-sitter';
-import { buildChunk, embedHeader, scopeLabel, type ChunkDraft, type ScopeEntry } from '../../core/build-chunk.js';
+import {
+  buildChunk,
+  embedHeader,
+  scopeLabel,
+  type ChunkDraft,
+  type ScopeEntry,
+} from '../../core/build-chunk.js';
 import { ChunkError } from '../../core/errors.js';
 import { isParsedLanguage, type ParsedLanguage } from '../../core/languages.js';
 import { LineIndex } from '../../core/line-index.js';
@@ -183,7 +189,9 @@ export class TreeSitterChunker implements Chunker {
   }
 
   /** Loads the grammars of `languages` now (default: all) instead of on first use. */
-  async preload(languages: readonly ParsedLanguage[] = Object.keys(WASM_NAMES) as ParsedLanguage[]): Promise<void> {
+  async preload(
+    languages: readonly ParsedLanguage[] = Object.keys(WASM_NAMES) as ParsedLanguage[],
+  ): Promise<void> {
     await Promise.all(languages.map((l) => this.parserFor(l)));
   }
 
@@ -208,13 +216,18 @@ export class TreeSitterChunker implements Chunker {
           if (drafts === null) this.fallback(file, `parse exceeded ${this.parseTimeoutMs} ms`);
           else this.stats.parsed++;
         } catch (error) {
-          this.fallback(file, `tree-sitter failed: ${error instanceof Error ? error.message : String(error)}`);
+          this.fallback(
+            file,
+            `tree-sitter failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
       }
       drafts ??= this.lineChunker.draftsFor(file.path, file.language, lines, 0, lines.lineCount - 1);
       return drafts.map((d, i) => buildChunk(file, d, i));
     } catch (error) {
-      throw error instanceof ChunkError ? error : new ChunkError(file.path, 'cannot be chunked', { cause: error });
+      throw error instanceof ChunkError
+        ? error
+        : new ChunkError(file.path, 'cannot be chunked', { cause: error });
     }
   }
 
@@ -227,7 +240,11 @@ export class TreeSitterChunker implements Chunker {
 
   private fallback(file: SourceFile, reason: string): void {
     this.stats.fallbacks++;
-    this.logger?.warn('chunker: parse fallback to line windows', { path: file.path, language: file.language, reason });
+    this.logger?.warn('chunker: parse fallback to line windows', {
+      path: file.path,
+      language: file.language,
+      reason,
+    });
   }
 
   private parserFor(language: ParsedLanguage): Promise<Parser> {
@@ -274,16 +291,29 @@ export class TreeSitterChunker implements Chunker {
       }
       return est;
     };
-    const codeBudget = (scope: readonly ScopeEntry[]): number => Math.max(MIN_CODE_BUDGET, this.maxTokens - headerEst(scope));
+    const codeBudget = (scope: readonly ScopeEntry[]): number =>
+      Math.max(MIN_CODE_BUDGET, this.maxTokens - headerEst(scope));
     const windows = (start: number, end: number, scope: readonly ScopeEntry[], out: Piece[]): void => {
       const h = headerEst(scope);
-      for (const w of lineWindows(lines, start, end, { budget: codeBudget(scope), windowLines: Number.MAX_SAFE_INTEGER, overlapLines: 0 })) {
+      for (const w of lineWindows(lines, start, end, {
+        budget: codeBudget(scope),
+        windowLines: Number.MAX_SAFE_INTEGER,
+        overlapLines: 0,
+      })) {
         if (w.kind === 'lines') {
           const est = lines.estimate(w.start, w.end);
           out.push({ start: w.start, end: w.end, est, headerEst: h, primaryEst: est, scope, fragment: null });
         } else {
           const est = estimateTokens(lines.text, w.from, w.to);
-          out.push({ start: w.line, end: w.line, est, headerEst: h, primaryEst: est, scope, fragment: [w.from, w.to] });
+          out.push({
+            start: w.line,
+            end: w.line,
+            est,
+            headerEst: h,
+            primaryEst: est,
+            scope,
+            fragment: [w.from, w.to],
+          });
         }
       }
     };
@@ -297,7 +327,7 @@ export class TreeSitterChunker implements Chunker {
     let result: Piece[] = [];
     const stack: Frame[] = [{ items: rootItems, next: 0, pieces: [], scope: [] }];
     while (stack.length > 0) {
-      const frame = stack[stack.length - 1] as Frame;
+      const frame = stack[stack.length - 1];
       if (frame.next >= frame.items.length) {
         stack.pop();
         const merged = this.merge(frame.pieces, lines);
@@ -306,25 +336,42 @@ export class TreeSitterChunker implements Chunker {
         else result = merged;
         continue;
       }
-      const item = frame.items[frame.next++] as Item;
-      const parentKind = frame.scope.length > 0 ? (frame.scope[frame.scope.length - 1] as ScopeEntry).kind : null;
+      const item = frame.items[frame.next++];
+      const parentKind = frame.scope.length > 0 ? frame.scope[frame.scope.length - 1].kind : null;
       const sym = item.node ? describeSymbol(item.node, parentKind) : null;
       const scope = sym ? [...frame.scope, { kind: sym.kind, name: sym.name }] : frame.scope;
       const est = lines.estimate(item.start, item.end);
       const budget = codeBudget(scope);
       if (lines.firstNonBlank(item.start, item.end) < 0) {
         // Only possible for an all-blank tail; keep tiling without emitting text.
-        frame.pieces.push({ start: item.start, end: item.end, est: 0, headerEst: headerEst(scope), primaryEst: 0, scope, fragment: null });
+        frame.pieces.push({
+          start: item.start,
+          end: item.end,
+          est: 0,
+          headerEst: headerEst(scope),
+          primaryEst: 0,
+          scope,
+          fragment: null,
+        });
         continue;
       }
       const fits = this.budget.fits(() => lines.slice(item.start, item.end), est, budget);
       this.stats.exactCounts = this.budget.exactCounts;
       if (fits) {
-        frame.pieces.push({ start: item.start, end: item.end, est, headerEst: headerEst(scope), primaryEst: est, scope, fragment: null });
+        frame.pieces.push({
+          start: item.start,
+          end: item.end,
+          est,
+          headerEst: headerEst(scope),
+          primaryEst: est,
+          scope,
+          fragment: null,
+        });
         continue;
       }
       const target = sym ? sym.target : item.node;
-      const children = target !== null && item.start < item.end ? tileChildren(target, item.start, item.end) : [];
+      const children =
+        target !== null && item.start < item.end ? tileChildren(target, item.start, item.end) : [];
       if (children.length === 0) {
         windows(item.start, item.end, scope, frame.pieces);
         continue;
@@ -339,12 +386,25 @@ export class TreeSitterChunker implements Chunker {
     const out: Piece[] = [];
     for (const p of pieces) {
       const prev = out[out.length - 1];
-      if (prev && prev.fragment === null && p.fragment === null && (prev.est < this.minTokens || p.est < this.minTokens)) {
+      if (
+        prev &&
+        prev.fragment === null &&
+        p.fragment === null &&
+        (prev.est < this.minTokens || p.est < this.minTokens)
+      ) {
         const primary = p.primaryEst > prev.primaryEst ? p : prev;
         const est = lines.estimate(prev.start, p.end);
         const headerEst = primary.headerEst;
         if (est + headerEst <= this.maxTokens) {
-          out[out.length - 1] = { start: prev.start, end: p.end, est, headerEst, primaryEst: primary.primaryEst, scope: primary.scope, fragment: null };
+          out[out.length - 1] = {
+            start: prev.start,
+            end: p.end,
+            est,
+            headerEst,
+            primaryEst: primary.primaryEst,
+            scope: primary.scope,
+            fragment: null,
+          };
           continue;
         }
       }

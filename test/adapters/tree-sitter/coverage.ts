@@ -12,7 +12,8 @@ export function coverageProblems(text: string, chunks: readonly Chunk[]): string
   const problems: string[] = [];
   chunks.forEach((c, i) => {
     if (c.ordinal !== i) problems.push(`chunk ${i} has ordinal ${c.ordinal}`);
-    if (c.startLine < 1 || c.endLine < c.startLine || c.endLine > lines.length) problems.push(`chunk ${i} bad range ${c.startLine}-${c.endLine}`);
+    if (c.startLine < 1 || c.endLine < c.startLine || c.endLine > lines.length)
+      problems.push(`chunk ${i} bad range ${c.startLine}-${c.endLine}`);
     const source = lines.slice(c.startLine - 1, c.endLine).join('\n');
     if (c.startLine === c.endLine) {
       if (!source.includes(c.code)) problems.push(`chunk ${i} code not in line ${c.startLine}`);
@@ -23,11 +24,17 @@ export function coverageProblems(text: string, chunks: readonly Chunk[]): string
   });
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
-    const own = owners[i] as number[];
+    const own = owners[i];
     if (own.length === 0) problems.push(`line ${i + 1} not covered`);
     else if (own.length > 1) {
-      const pieces = own.map((o) => chunks[o] as Chunk);
-      if (pieces.some((p) => p.startLine !== p.endLine) || pieces.map((p) => p.code).join('').replace(/\s+/g, '') !== line.replace(/\s+/g, '')) {
+      const pieces = own.map((o) => chunks[o]);
+      if (
+        pieces.some((p) => p.startLine !== p.endLine) ||
+        pieces
+          .map((p) => p.code)
+          .join('')
+          .replace(/\s+/g, '') !== line.replace(/\s+/g, '')
+      ) {
         problems.push(`line ${i + 1} covered by chunks ${own.join(',')}`);
       }
     }

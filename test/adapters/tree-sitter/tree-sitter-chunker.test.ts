@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { HfTokenizer } from '../../../src/adapters/tokenizer/hf-tokenizer.js';
-import { CHUNKER_VERSION, TreeSitterChunker, grammarPath } from '../../../src/adapters/tree-sitter/tree-sitter-chunker.js';
+import {
+  CHUNKER_VERSION,
+  TreeSitterChunker,
+  grammarPath,
+} from '../../../src/adapters/tree-sitter/tree-sitter-chunker.js';
 import { sha256Hex } from '../../../src/core/identity.js';
 import { PARSED_LANGUAGES } from '../../../src/core/languages.js';
 import type { Logger, TokenCounter } from '../../../src/core/ports.js';
@@ -9,7 +13,8 @@ import type { Chunk, SourceFile } from '../../../src/core/types.js';
 import { coverageProblems } from './coverage.js';
 import { SNIPPETS } from './snippets.js';
 
-const TOKENIZER_DIR = new URL('../../../../shared/models/bert-base-uncased-tokenizer/', import.meta.url).pathname;
+const TOKENIZER_DIR = new URL('../../../../shared/models/bert-base-uncased-tokenizer/', import.meta.url)
+  .pathname;
 const tokenizer = HfTokenizer.fromDirectory(TOKENIZER_DIR);
 
 /** A counter that must not be needed: fails the test if called. */
@@ -114,12 +119,13 @@ const EXPECTED: Record<string, Array<[string, string | null, number, number]>> =
 
 describe('TreeSitterChunker', () => {
   it('resolves a grammar file for each of the 12 parsed languages', () => {
-    for (const language of PARSED_LANGUAGES) expect(grammarPath(language)).toMatch(/tree-sitter-[a-z_]+\.wasm$/);
+    for (const language of PARSED_LANGUAGES)
+      expect(grammarPath(language)).toMatch(/tree-sitter-[a-z_]+\.wasm$/);
   });
 
   describe.each(Object.keys(EXPECTED))('%s', (language) => {
     it('gives one chunk per top-level symbol with its kind, name and lines', async () => {
-      const snippet = SNIPPETS[language] as { path: string; text: string };
+      const snippet = SNIPPETS[language];
       const chunker = new TreeSitterChunker({ tokenCounter: tokenizer, minTokens: 0 });
       const chunks = await chunker.chunk(file(snippet.path, language, snippet.text));
       expect(summary(chunks)).toEqual(EXPECTED[language]);
@@ -135,7 +141,7 @@ describe('TreeSitterChunker', () => {
   });
 
   it('splits a class over budget into methods, with the scope in the header', async () => {
-    const snippet = SNIPPETS.python as { path: string; text: string };
+    const snippet = SNIPPETS.python;
     const chunker = new TreeSitterChunker({ tokenCounter: tokenizer, maxTokens: 60, minTokens: 0 });
     const chunks = await chunker.chunk(file(snippet.path, 'python', snippet.text));
     const area = chunks.find((c) => c.symbol === 'area');
@@ -145,16 +151,25 @@ describe('TreeSitterChunker', () => {
     );
     expect(coverageProblems(snippet.text, chunks)).toEqual([]);
 
-    const java = SNIPPETS.java as { path: string; text: string };
-    const javaChunks = await new TreeSitterChunker({ tokenCounter: tokenizer, maxTokens: 90, minTokens: 0 }).chunk(
-      file(java.path, 'java', java.text),
-    );
-    expect(javaChunks.find((c) => c.symbol === 'greet')).toMatchObject({ symbolKind: 'method', startLine: 14, endLine: 17 });
+    const java = SNIPPETS.java;
+    const javaChunks = await new TreeSitterChunker({
+      tokenCounter: tokenizer,
+      maxTokens: 90,
+      minTokens: 0,
+    }).chunk(file(java.path, 'java', java.text));
+    expect(javaChunks.find((c) => c.symbol === 'greet')).toMatchObject({
+      symbolKind: 'method',
+      startLine: 14,
+      endLine: 17,
+    });
     expect(coverageProblems(java.text, javaChunks)).toEqual([]);
   });
 
   it('splits a huge function into chunks within the budget of the real tokenizer', async () => {
-    const body = Array.from({ length: 400 }, (_, i) => `  const value${i} = compute(input, ${i}) + offsets[${i % 7}];`).join('\n');
+    const body = Array.from(
+      { length: 400 },
+      (_, i) => `  const value${i} = compute(input, ${i}) + offsets[${i % 7}];`,
+    ).join('\n');
     const text = `import { compute } from './compute.js';\n\nexport function huge(input: number, offsets: number[]): number {\n${body}\n  return value399;\n}\n`;
     const chunker = new TreeSitterChunker({ tokenCounter: tokenizer, maxTokens: 128 });
     const chunks = await chunker.chunk(file('src/huge.ts', 'typescript', text));
@@ -169,8 +184,16 @@ describe('TreeSitterChunker', () => {
 
   it('merges tiny neighbouring functions up to the budget', async () => {
     const text = Array.from({ length: 60 }, (_, i) => `function f${i}() {\n  return ${i};\n}\n`).join('\n');
-    const merged = await new TreeSitterChunker({ tokenCounter: tokenizer, maxTokens: 256, minTokens: 64 }).chunk(file('a.js', 'javascript', text));
-    const unmerged = await new TreeSitterChunker({ tokenCounter: tokenizer, maxTokens: 256, minTokens: 0 }).chunk(file('a.js', 'javascript', text));
+    const merged = await new TreeSitterChunker({
+      tokenCounter: tokenizer,
+      maxTokens: 256,
+      minTokens: 64,
+    }).chunk(file('a.js', 'javascript', text));
+    const unmerged = await new TreeSitterChunker({
+      tokenCounter: tokenizer,
+      maxTokens: 256,
+      minTokens: 0,
+    }).chunk(file('a.js', 'javascript', text));
     expect(unmerged).toHaveLength(60);
     expect(merged.length).toBeLessThan(15);
     expect(merged.length).toBeGreaterThan(1);
@@ -183,7 +206,9 @@ describe('TreeSitterChunker', () => {
 
   it('keeps leading comments and decorators with the declaration they document', async () => {
     const text = `const a = 1;\n\n/**\n * Adds.\n */\n// more\nexport function add(x: number, y: number) {\n  return x + y;\n}\n`;
-    const chunks = await new TreeSitterChunker({ tokenCounter: noCount, minTokens: 0 }).chunk(file('a.ts', 'typescript', text));
+    const chunks = await new TreeSitterChunker({ tokenCounter: noCount, minTokens: 0 }).chunk(
+      file('a.ts', 'typescript', text),
+    );
     expect(summary(chunks)).toEqual([
       ['block', null, 1, 1],
       ['function', 'add', 3, 9],
@@ -211,7 +236,9 @@ describe('TreeSitterChunker', () => {
   it('cuts a 100,000-character line into pieces near the budget', async () => {
     const long = `const data = [${Array.from({ length: 20_000 }, (_, i) => i % 10).join(',')}];`;
     const text = `// data\n${long.padEnd(100_000, ' ')}\nexport function f() {}\n`;
-    const chunks = await new TreeSitterChunker({ tokenCounter: tokenizer }).chunk(file('data.js', 'javascript', text));
+    const chunks = await new TreeSitterChunker({ tokenCounter: tokenizer }).chunk(
+      file('data.js', 'javascript', text),
+    );
     expect(coverageProblems(text, chunks)).toEqual([]);
     expect(chunks.length).toBeGreaterThan(50);
     for (const c of chunks) expect(estimateTokens(c.embedText)).toBeLessThanOrEqual(256);
@@ -222,33 +249,47 @@ describe('TreeSitterChunker', () => {
   it('survives 10,000 levels of nesting without overflowing the stack', async () => {
     const depth = 10_000;
     const text = `function deep() {\n${'if (x) {\n'.repeat(depth)}y();\n${'}\n'.repeat(depth)}}\n`;
-    const chunks = await new TreeSitterChunker({ tokenCounter: noCount, maxTokens: 256 }).chunk(file('deep.js', 'javascript', text));
+    const chunks = await new TreeSitterChunker({ tokenCounter: noCount, maxTokens: 256 }).chunk(
+      file('deep.js', 'javascript', text),
+    );
     expect(chunks.length).toBeGreaterThan(10);
     expect(coverageProblems(text, chunks)).toEqual([]);
     const oneLine = `x = ${'['.repeat(depth)}1${']'.repeat(depth)}\n`;
-    const pyChunks = await new TreeSitterChunker({ tokenCounter: noCount }).chunk(file('deep.py', 'python', oneLine));
+    const pyChunks = await new TreeSitterChunker({ tokenCounter: noCount }).chunk(
+      file('deep.py', 'python', oneLine),
+    );
     expect(coverageProblems(oneLine, pyChunks)).toEqual([]);
   });
 
   it('chunks invalid syntax without throwing and loses no line', async () => {
     const text = 'class {{{ def (((\n  let x = ;;; \n}}} fn ]]\n\nfunction ok() { return 1 }\n<<<>>>\n';
     for (const language of PARSED_LANGUAGES) {
-      const chunks = await new TreeSitterChunker({ tokenCounter: noCount }).chunk(file('bad.x', language, text));
+      const chunks = await new TreeSitterChunker({ tokenCounter: noCount }).chunk(
+        file('bad.x', language, text),
+      );
       expect(coverageProblems(text, chunks), language).toEqual([]);
     }
   });
 
   it('falls back to line windows on timeout or size, with a warning', async () => {
     const warnings: string[] = [];
-    const logger: Logger = { debug: () => {}, info: () => {}, warn: (m) => warnings.push(m), error: () => {} };
-    const snippet = SNIPPETS.go as { path: string; text: string };
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (m) => warnings.push(m),
+      error: () => {},
+    };
+    const snippet = SNIPPETS.go;
     const small = new TreeSitterChunker({ tokenCounter: noCount, maxParseChars: 10, logger });
     const chunks = await small.chunk(file(snippet.path, 'go', snippet.text));
     expect(chunks.every((c) => c.symbolKind === 'text')).toBe(true);
     expect(coverageProblems(snippet.text, chunks)).toEqual([]);
     expect(small.stats.fallbacks).toBe(1);
 
-    const big = Array.from({ length: 3000 }, (_, i) => `func f${i}(a int) int {\n\treturn a * ${i}\n}\n`).join('\n');
+    const big = Array.from(
+      { length: 3000 },
+      (_, i) => `func f${i}(a int) int {\n\treturn a * ${i}\n}\n`,
+    ).join('\n');
     const slow = new TreeSitterChunker({ tokenCounter: noCount, parseTimeoutMs: 0, logger });
     const fallback = await slow.chunk(file('big.go', 'go', `package big\n\n${big}`));
     expect(slow.stats.fallbacks).toBe(1);
@@ -266,7 +307,8 @@ describe('TreeSitterChunker', () => {
       for (let again = 0; again < 2; again++) {
         const hashes: string[] = [];
         for (const [language, s] of Object.entries(SNIPPETS)) {
-          for (const c of await chunker.chunk(file(s.path, language, s.text))) hashes.push(`${c.ordinal}:${c.startLine}-${c.endLine}:${c.contentHash}`);
+          for (const c of await chunker.chunk(file(s.path, language, s.text)))
+            hashes.push(`${c.ordinal}:${c.startLine}-${c.endLine}:${c.contentHash}`);
         }
         all.push(hashes);
       }
