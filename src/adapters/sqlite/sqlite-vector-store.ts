@@ -78,7 +78,24 @@ export interface SqliteVectorStoreOptions {
   readonly space: EmbeddingSpace | null;
   /** Optional logger for debug lines (schema creation). */
   readonly logger?: Logger;
+  /** Common-term cutoff of lexical queries; see `LexicalCutoff`. Default `DEFAULT_LEXICAL_CUTOFF`. */
+  readonly lexicalCutoff?: LexicalCutoff;
 }
+
+/**
+ * Common-term cutoff for BM25, after Elasticsearch's `cutoff_frequency`: in a store of at least
+ * `minDocs` chunks, query tokens found in more than `maxDocFraction` of the chunks are dropped from
+ * the query as long as a rarer token remains. FTS5 scores every chunk matching any token, so a token
+ * present in half the corpus costs a scan of half the corpus while adding little to the ranking
+ * (its IDF is near zero: log((N − n + 0.5)/(n + 0.5)), Robertson & Zaragoza 2009).
+ */
+export interface LexicalCutoff {
+  readonly minDocs: number;
+  readonly maxDocFraction: number;
+}
+
+/** Default cutoff: from 10,000 chunks, drop tokens present in more than 5 % of them. */
+export const DEFAULT_LEXICAL_CUTOFF: LexicalCutoff = { minDocs: 10_000, maxDocFraction: 0.05 };
 
 interface ChunkRow {
   rowid: number;
@@ -95,9 +112,11 @@ interface ChunkRow {
   text: string;
 }
 
-/** Builds an FTS5 MATCH expression that is always syntactically valid: every token quoted, OR-joined. */
-export function ftsMatchExpression(text: string): string | null {
-  const tokens = queryTokens(text);
+/**
+ * Builds an FTS5 MATCH expression that is always syntactically valid: every token of `queryTokens(text)`
+ * (or the given `tokens`) double-quoted, OR-joined. Null when there is no token.
+ */
+export function ftsMatchExpression(text: string, tokens: readonly string[] = queryTokens(text)): string | null {
   if (tokens.length === 0) return null;
   return tokens.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
 }
@@ -150,6 +169,7 @@ export class SqliteVectorStore implements VectorStore {
   /** Path of the store file. */
   readonly path: string;
   private readonly logger: Logger | undefined;
+  private readonly cutoff: LexicalCutoff;
   private db: Database.Database | null = null;
 
   constructor(options: SqliteVectorStoreOptions) {
@@ -161,6 +181,7 @@ export class SqliteVectorStore implements VectorStore {
     this.path = options.path;
     this.space = options.space;
     this.logger = options.logger;
+    this.cutoff = options.lexicalCutoff ?? DEFAULT_LEXICAL_CUTOFF;
   }
 
   /** Constructs and initialises a store. Throws like `init()`. */
@@ -230,6 +251,8 @@ export class SqliteVectorStore implements VectorStore {
       db.pragma('foreign_keys = OFF');
       db.pragma(`mmap_size = ${MMAP_BYTES}`);
       if (meta === null) this.createSchema(db);
+      // Document frequencies for the common-term cutoff; TEMP, so the file is not changed.
+      db.exec("CREATE VIRTUAL TABLE temp.chunks_fts_vocab USING fts5vocab(main, 'chunks_fts', 'row')");
       this.db = db;
     } catch (error) {
       db.close();
@@ -550,20 +573,47 @@ export class SqliteVectorStore implements VectorStore {
     filter: SearchFilter,
     limit: number,
   ): Array<{ row: ChunkRow; score: number }> {
-    const match = ftsMatchExpression(text);
+    const match = ftsMatchExpression(text, this.lexicalTokensFor(db, text));
     if (match === null) return [];
+    const bm25 = `bm25(chunks_fts, ${BM25_WEIGHTS.symbol}, ${BM25_WEIGHTS.path}, ${BM25_WEIGHTS.body})`;
     const f = chunkFilterSql(filter, 'c.');
-    const rows = db
-      .prepare<unknown[], ChunkRow & { rank: number }>(
-        `SELECT c.rowid AS rowid, c.id, c.repo, c.ref, c.commit_sha, c.path, c.language, c.symbol, c.symbol_kind,
-                c.start_line, c.end_line, c.text,
-                bm25(chunks_fts, ${BM25_WEIGHTS.symbol}, ${BM25_WEIGHTS.path}, ${BM25_WEIGHTS.body}) AS rank
-           FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-          WHERE chunks_fts MATCH ? ${f.sql.map((s) => `AND ${s}`).join(' ')}
-          ORDER BY rank, c.rowid LIMIT ?`,
-      )
-      .all(match, ...f.params, limit);
-    return rows.map((row) => ({ row, score: -row.rank }));
+    // Rank on (rowid, score) only and fetch payloads of the top `limit`: sorting whole rows of every
+    // match (text included) was the dominant cost with common tokens.
+    const ranked =
+      f.sql.length === 0
+        ? db
+            .prepare<unknown[], { rowid: number; rank: number }>(
+              `SELECT rowid, ${bm25} AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?`,
+            )
+            .all(match, limit)
+        : db
+            .prepare<unknown[], { rowid: number; rank: number }>(
+              `SELECT chunks_fts.rowid AS rowid, ${bm25} AS rank
+                 FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+                WHERE chunks_fts MATCH ? AND ${f.sql.join(' AND ')}
+                ORDER BY rank, chunks_fts.rowid LIMIT ?`,
+            )
+            .all(match, ...f.params, limit);
+    const rows = fetchRows(
+      db,
+      ranked.map((r) => r.rowid),
+    );
+    return ranked.flatMap((r) => {
+      const row = rows.get(r.rowid);
+      return row ? [{ row, score: -r.rank }] : [];
+    });
+  }
+
+  /** Query tokens after the common-term cutoff (see `LexicalCutoff`). */
+  private lexicalTokensFor(db: Database.Database, text: string): string[] {
+    const tokens = queryTokens(text);
+    if (tokens.length < 2) return tokens;
+    const total = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM chunks').get()?.n ?? 0;
+    if (total < this.cutoff.minDocs) return tokens;
+    const df = db.prepare<[string], { doc: number }>('SELECT doc FROM temp.chunks_fts_vocab WHERE term = ?');
+    const limit = total * this.cutoff.maxDocFraction;
+    const rare = tokens.filter((t) => (df.get(t)?.doc ?? 0) <= limit);
+    return rare.length > 0 ? rare : tokens;
   }
 
   getState(scope: RefScope): Promise<IndexState | null> {

@@ -138,6 +138,24 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     expect(normalizePathPrefix('./src/core/')).toBe('src/core');
   });
 
+  it('drops common query tokens above the cutoff when a rarer token remains', async () => {
+    const store = await SqliteVectorStore.open({
+      path: freshPath(),
+      space: null,
+      lexicalCutoff: { minDocs: 0, maxDocFraction: 0.5 },
+    });
+    await store.upsert([
+      makePoint({ path: 'a.ts', text: 'common words here', vector: null }),
+      makePoint({ path: 'b.ts', text: 'common words there', vector: null }),
+      makePoint({ path: 'c.ts', text: 'common zebra', vector: null }),
+    ]);
+    const rareAndCommon = await store.query({ text: 'common zebra', vector: null, mode: 'lexical', k: 10, filter: {} });
+    expect(rareAndCommon.map((h) => h.path)).toEqual(['c.ts']);
+    const onlyCommon = await store.query({ text: 'common', vector: null, mode: 'lexical', k: 10, filter: {} });
+    expect(onlyCommon).toHaveLength(3);
+    await store.close();
+  });
+
   it('a writer killed mid-transaction leaves a readable store with only whole batches', async () => {
     const path = freshPath();
     await (await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE })).close();
