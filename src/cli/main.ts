@@ -8,7 +8,7 @@
  * - 3: no index found (search/status before `codeidx index`).
  */
 import fs from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import git from 'isomorphic-git';
 import { openSourceReader } from '../adapters/fs/open-source-reader.js';
@@ -198,10 +198,14 @@ async function runIndex(pathArg: string | undefined, flags: IndexFlags, io: CliI
     if (embedder && flags.cache) {
       cache = await openEmbeddingCache(resolve(io.cwd, flags.cachePath ?? defaultEmbeddingCachePath(io.env)), logger);
     }
+    // The index's own folder is never indexed when it lives inside the tree.
+    const dataRel = relative(root, dataDir).split(sep).join('/');
+    const ownExclude = dataRel && !dataRel.startsWith('..') && !isAbsolute(dataRel) ? [dataRel, `${dataRel}/**`] : [];
+    const exclude = [...(flags.exclude ?? []), ...ownExclude];
     const reader = await openSourceReader(root, {
       maxFileBytes: flags.maxFileSize,
       ...(flags.include ? { include: flags.include } : {}),
-      ...(flags.exclude ? { exclude: flags.exclude } : {}),
+      ...(exclude.length > 0 ? { exclude } : {}),
     });
     const commit = await reader.headCommit();
     const ref = flags.ref ?? (await reader.currentRef()) ?? (commit ? 'HEAD' : 'working-tree');
