@@ -68,6 +68,15 @@ function fileUrl(req: HubFileRequest): string {
   return `${req.endpoint.replace(/\/+$/, '')}/${req.repo}/resolve/${encodeURIComponent(req.revision)}/${path}`;
 }
 
+/** Whether an error (or its cause chain) is a DNS failure: the host does not resolve. */
+function isHostNotFound(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return true;
+  }
+  return false;
+}
+
 function describe(req: HubFileRequest): string {
   return `${req.repo}@${req.revision}/${req.path}`;
 }
@@ -95,7 +104,7 @@ function asAttemptError(error: unknown): Error {
   if (error instanceof AbortError || error instanceof TransientError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return new TransientError(`${message}${cause}`);
+  return new TransientError(`${message}${cause}`, { cause: error });
 }
 
 /** Reads the hash the Hub reports for a file (HEAD, redirect not followed). */
@@ -182,7 +191,7 @@ export async function downloadHubFile(req: HubFileRequest, options: HubDownloadO
   const doFetch = options.fetch ?? fetch;
   const headers: Record<string, string> = { 'user-agent': 'codeidx' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  options.logger?.info(`downloading ${describe(req)}`, { url: fileUrl(req) });
+  options.logger?.debug(`downloading ${describe(req)}`, { url: fileUrl(req) });
   try {
     await pRetry(
       async () => {
@@ -199,8 +208,13 @@ export async function downloadHubFile(req: HubFileRequest, options: HubDownloadO
         retries: options.retries ?? 3,
         minTimeout: options.minTimeoutMs ?? 1000,
         factor: 2,
+        // A host that does not resolve (offline, air-gapped) will not resolve a second later:
+        // fail at once, so an offline run says so in one line instead of waiting on backoff.
+        shouldRetry: ({ error }) => !isHostNotFound(error),
         onFailedAttempt: ({ error, retriesLeft }) => {
-          if (retriesLeft > 0) options.logger?.warn(`download of ${describe(req)} failed (${error.message}); retrying`);
+          if (retriesLeft > 0 && !isHostNotFound(error)) {
+            options.logger?.warn(`download of ${describe(req)} failed (${error.message}); retrying`);
+          }
         },
       },
     );
