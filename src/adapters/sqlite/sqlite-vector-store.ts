@@ -2,20 +2,30 @@
  * @module adapters/sqlite — the embedded default `VectorStore`: one SQLite file per store
  * (better-sqlite3), dense kNN with sqlite-vec `vec0`, lexical BM25 with FTS5, fused in core with RRF.
  *
- * Layout (schema version 1):
+ * Layout (schema version 2):
  * - `meta(key, value)`: `format` = "codeidx-sqlite-store", `schema_version`, `space` (JSON or "null").
  * - `chunks`: one row per point, the payload of DESIGN.md; indexes on (repo, ref, path) and content_hash.
  * - `chunks_fts`: contentless FTS5 (contentless_delete=1) over code-aware tokens (`lexicalTokens`) of
  *   symbol, path and code in three columns, ranked by `bm25()` with column weights.
  * - `chunk_vectors`: `vec0` with cosine distance, partitioned by repo and ref (tenant isolation and
- *   smaller scans); absent in a lexical-only store.
+ *   smaller scans), holding each vector as `embedding float[dims]` and, when dims is a multiple of 8,
+ *   its sign bits as `embedding_bits bit[dims]` (binary quantization, new in version 2); absent in a
+ *   lexical-only store.
  * - `states(repo, ref, state)`: `IndexState` JSON.
  *
  * kNN filters are applied *inside* the vec0 scan (partition keys repo/ref, and `rowid IN (subquery)`
  * on the indexed `chunks` table for path prefix, language and symbol kind), so a selective filter
- * never returns fewer than k hits when k exist. vec0 is an exact brute-force scan: measured on a
- * 2-core machine at 50,000 × 384 dims, ≈ 25–35 ms per unfiltered query (see bench/store-query.ts).
- * Brute-force `vec_distance_cosine()` over a plain table was ≈ 3× slower, which is why vec0 is used.
+ * never returns fewer than k hits when k exist. Two kNN paths (`VectorSearchMode`):
+ * - exact: vec0 brute-force cosine scan over the float vectors; on a 2-core machine at 45,000 × 384
+ *   dims ≈ 24–28 ms whatever k (distance computation dominates). Brute-force `vec_distance_cosine()`
+ *   over a plain table was ≈ 3× slower, which is why vec0 is used.
+ * - quantized: vec0 Hamming kNN over the sign bits for the top `rescoreCandidates(limit)` candidates
+ *   (≈ 1.3 ms at k = 1, 11 ms at k = 200: vec0's per-chunk top-k selection is O(n·k)), then exact
+ *   cosine re-scoring of those candidates from their float vectors (the usual binary-quantization
+ *   recipe, e.g. Qdrant's "rescore"; Jégou et al. 2011 for the candidate-then-rerank scheme).
+ *   Recall depends on the data; bench/store-query.ts reports it against exact search.
+ * `auto` (the default) uses exact search while the scanned partitions hold fewer than
+ * `exactMaxPoints` vectors, where it is cheap anyway, and quantized search above.
  *
  * Writes run in transactions in WAL mode (synchronous=NORMAL): a process killed mid-write loses at
  * most the transaction in flight, never the file.
@@ -26,7 +36,7 @@ import * as sqliteVec from 'sqlite-vec';
 import { StoreCorruptError, VectorStoreError } from '../../core/errors.js';
 import { reciprocalRankFusion } from '../../core/fusion.js';
 import { spaceLabel } from '../../core/identity.js';
-import { lexicalTokens, queryTokens } from '../../core/lexical-tokens.js';
+import { queryTokens } from '../../core/lexical-tokens.js';
 import type { Logger, VectorStore } from '../../core/ports.js';
 import type {
   EmbeddingSpace,
@@ -39,12 +49,13 @@ import type {
   SymbolKind,
 } from '../../core/types.js';
 import { isCorruptionError } from './is-corruption-error.js';
+import { MemoLexicalTokens } from './memo-lexical-tokens.js';
 
 /** Value of `meta.format`: tells a codeidx store from any other SQLite file. */
 export const SQLITE_STORE_FORMAT = 'codeidx-sqlite-store';
 
 /** Current schema version; a store with a higher one was written by a newer codeidx. */
-export const SQLITE_STORE_SCHEMA_VERSION = 1;
+export const SQLITE_STORE_SCHEMA_VERSION = 2;
 
 /**
  * BM25 column weights for (symbol, path, body): a match in the symbol name counts 3×, in the path
@@ -70,6 +81,42 @@ const IN_CHUNK = 500;
  */
 const MMAP_BYTES = 1 << 30;
 
+/**
+ * Page cache per connection, in KiB as `PRAGMA cache_size` takes negative values (64 MiB; SQLite's
+ * default is 2 MiB). Keeps the B-tree and FTS5 segment pages of a bulk write in memory.
+ */
+const CACHE_KIB = -65_536;
+
+/**
+ * kNN strategy: `exact` scans every float vector; `quantized` ranks by Hamming distance of sign bits
+ * and re-scores the best candidates exactly; `auto` picks exact below `exactMaxPoints` points.
+ */
+export type VectorSearchMode = 'auto' | 'exact' | 'quantized';
+
+/** Default `exactMaxPoints`: below 20,000 vectors an exact scan costs ≤ ≈ 11 ms (2-core machine). */
+export const DEFAULT_EXACT_MAX_POINTS = 20_000;
+
+/**
+ * Candidates taken from the binary (Hamming) kNN before exact re-scoring, for `limit` results:
+ * max(`min`, limit × `perResult`), capped at vec0's k limit (4096).
+ */
+export interface RescoreCandidates {
+  readonly min: number;
+  readonly perResult: number;
+}
+
+/**
+ * Default re-scoring depth: max(200, 4 × limit). vec0's Hamming top-k costs O(n·k), so the depth is
+ * the latency knob: 200 candidates take ≈ 11 ms at 45,000 × 384 dims, 1,000 take ≈ 150 ms.
+ * Chosen with the recall figures of bench/store-query.ts.
+ */
+export const DEFAULT_RESCORE_CANDIDATES: RescoreCandidates = { min: 200, perResult: 4 };
+
+/** Number of binary-kNN candidates re-scored for `limit` results (see `RescoreCandidates`). */
+export function rescoreCount(limit: number, rescore: RescoreCandidates = DEFAULT_RESCORE_CANDIDATES): number {
+  return Math.min(Math.max(rescore.min, limit * rescore.perResult, limit), 4096);
+}
+
 /** Options of `SqliteVectorStore`. */
 export interface SqliteVectorStoreOptions {
   /** Path of the store file; created (with its folder's existing parent) on `init()` if missing. */
@@ -80,6 +127,12 @@ export interface SqliteVectorStoreOptions {
   readonly logger?: Logger;
   /** Common-term cutoff of lexical queries; see `LexicalCutoff`. Default `DEFAULT_LEXICAL_CUTOFF`. */
   readonly lexicalCutoff?: LexicalCutoff;
+  /** kNN strategy (default `auto`). `quantized` needs dims divisible by 8, else exact is used. */
+  readonly vectorSearch?: VectorSearchMode;
+  /** `auto` searches exactly while the scanned partitions hold fewer points (default 20,000). */
+  readonly exactMaxPoints?: number;
+  /** Re-scoring depth of quantized search (default `DEFAULT_RESCORE_CANDIDATES`). */
+  readonly rescoreCandidates?: RescoreCandidates;
 }
 
 /**
@@ -136,6 +189,21 @@ function blobToVector(blob: Buffer): Float32Array {
   return new Float32Array(copy.buffer);
 }
 
+/** Cosine similarity of two vectors of equal length (0 when either is all zeros). */
+function cosineSimilarity(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
 function vectorToBlob(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 }
@@ -170,7 +238,20 @@ export class SqliteVectorStore implements VectorStore {
   readonly path: string;
   private readonly logger: Logger | undefined;
   private readonly cutoff: LexicalCutoff;
+  private readonly vectorSearch: VectorSearchMode;
+  private readonly exactMaxPoints: number;
+  private readonly rescore: RescoreCandidates;
+  /** True when the vectors also carry sign bits (dims divisible by 8, schema ≥ 2). */
+  private readonly hasBits: boolean;
+  private readonly tokenizer = new MemoLexicalTokens();
   private db: Database.Database | null = null;
+  /** Prepared statements by SQL text, for the open handle (cleared on close). */
+  private readonly statements = new Map<string, Database.Statement>();
+  /** Point counts per partition key ("" = whole store), valid while `countsVersion` holds. */
+  private readonly partitionCounts = new Map<string, number>();
+  private countsVersion = '';
+  /** Bumped by every write of this connection (`PRAGMA data_version` only sees other connections). */
+  private writes = 0;
 
   constructor(options: SqliteVectorStoreOptions) {
     if (options.space !== null && (!Number.isInteger(options.space.dims) || options.space.dims <= 0)) {
@@ -182,6 +263,15 @@ export class SqliteVectorStore implements VectorStore {
     this.space = options.space;
     this.logger = options.logger;
     this.cutoff = options.lexicalCutoff ?? DEFAULT_LEXICAL_CUTOFF;
+    this.vectorSearch = options.vectorSearch ?? 'auto';
+    this.exactMaxPoints = options.exactMaxPoints ?? DEFAULT_EXACT_MAX_POINTS;
+    this.rescore = options.rescoreCandidates ?? DEFAULT_RESCORE_CANDIDATES;
+    if (!(this.rescore.min >= 1 && this.rescore.perResult >= 1)) {
+      throw new VectorStoreError(`invalid rescoreCandidates ${JSON.stringify(this.rescore)}`, {
+        hint: 'min and perResult must be at least 1',
+      });
+    }
+    this.hasBits = options.space !== null && options.space.dims % 8 === 0;
   }
 
   /** Constructs and initialises a store. Throws like `init()`. */
@@ -228,6 +318,17 @@ export class SqliteVectorStore implements VectorStore {
       // Read before writing anything: a foreign or corrupt file must stay untouched.
       const meta = readMeta(db, this.path);
       if (meta !== null) {
+        if (meta.schemaVersion < SQLITE_STORE_SCHEMA_VERSION) {
+          throw new VectorStoreError(
+            `store ${this.path} has schema version ${meta.schemaVersion}, written by an older codeidx; ` +
+              `this codeidx needs version ${SQLITE_STORE_SCHEMA_VERSION} (binary-quantized vectors)`,
+            {
+              hint:
+                're-index: run `codeidx index --full` into a new data dir, or delete the store file ' +
+                '(with its -wal and -shm files) and index again',
+            },
+          );
+        }
         if (meta.schemaVersion > SQLITE_STORE_SCHEMA_VERSION) {
           throw new VectorStoreError(
             `store ${this.path} has schema version ${meta.schemaVersion}; this codeidx reads up to ${SQLITE_STORE_SCHEMA_VERSION}`,
@@ -250,6 +351,8 @@ export class SqliteVectorStore implements VectorStore {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = OFF');
       db.pragma(`mmap_size = ${MMAP_BYTES}`);
+      db.pragma(`cache_size = ${CACHE_KIB}`);
+      db.pragma('temp_store = MEMORY');
       if (meta === null) this.createSchema(db);
       // Document frequencies for the common-term cutoff; TEMP, so the file is not changed.
       db.exec("CREATE VIRTUAL TABLE temp.chunks_fts_vocab USING fts5vocab(main, 'chunks_fts', 'row')");
@@ -296,7 +399,9 @@ export class SqliteVectorStore implements VectorStore {
         db.exec(
           `CREATE VIRTUAL TABLE chunk_vectors USING vec0(
              repo TEXT PARTITION KEY, ref TEXT PARTITION KEY,
-             embedding float[${space.dims}] distance_metric=cosine)`,
+             embedding float[${space.dims}] distance_metric=cosine${
+               this.hasBits ? `, embedding_bits bit[${space.dims}]` : ''
+             })`,
         );
       }
       const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
@@ -314,6 +419,16 @@ export class SqliteVectorStore implements VectorStore {
     return this.db;
   }
 
+  /** The prepared statement for `sql`, prepared once per open handle. */
+  private stmt<P extends unknown[] = unknown[], R = unknown>(db: Database.Database, sql: string): Database.Statement<P, R> {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement as Database.Statement<P, R>;
+  }
+
   /** Runs `fn` and turns SQLite failures into `VectorStoreError` / `StoreCorruptError`. */
   private run<T>(what: string, fn: (db: Database.Database) => T): Promise<T> {
     try {
@@ -326,9 +441,10 @@ export class SqliteVectorStore implements VectorStore {
   /** Deletes rows by rowid from chunks, FTS and vectors. Call inside a transaction. */
   private deleteRowids(db: Database.Database, rowids: readonly number[]): void {
     if (rowids.length === 0) return;
-    const delFts = db.prepare('DELETE FROM chunks_fts WHERE rowid = ?');
-    const delVec = this.space ? db.prepare('DELETE FROM chunk_vectors WHERE rowid = ?') : null;
-    const delChunk = db.prepare('DELETE FROM chunks WHERE rowid = ?');
+    this.writes++;
+    const delFts = this.stmt(db, 'DELETE FROM chunks_fts WHERE rowid = ?');
+    const delVec = this.space ? this.stmt(db, 'DELETE FROM chunk_vectors WHERE rowid = ?') : null;
+    const delChunk = this.stmt(db, 'DELETE FROM chunks WHERE rowid = ?');
     for (const rowid of rowids) {
       delFts.run(rowid);
       delVec?.run(BigInt(rowid));
@@ -357,22 +473,52 @@ export class SqliteVectorStore implements VectorStore {
     }
   }
 
+  /**
+   * Inserts or replaces points by id, in one transaction. Existing ids are found with one `IN` query
+   * per 500 points and only they are deleted first; if an id occurs twice in `points`, the last wins
+   * (as if upserted one after the other). Lexical tokens are computed before the transaction opens.
+   */
   upsert(points: readonly Point[]): Promise<void> {
     return this.run('upsert points', (db) => {
       for (const point of points) this.checkVector(point.vector, `point ${point.id} (${point.path})`);
-      const find = db.prepare<[string], { rowid: number }>('SELECT rowid FROM chunks WHERE id = ?');
-      const insChunk = db.prepare(
+      if (points.length === 0) return;
+      const byId = new Map<string, Point>();
+      for (const p of points) {
+        byId.delete(p.id); // keep the order of last occurrences
+        byId.set(p.id, p);
+      }
+      const unique = [...byId.values()];
+      const fts = unique.map((p) => [
+        this.tokenizer.joined(p.symbol ?? ''),
+        this.tokenizer.joined(p.path),
+        this.tokenizer.joined(p.text),
+      ]);
+      const insChunk = this.stmt(
+        db,
         `INSERT INTO chunks (id, repo, ref, commit_sha, path, dirs, language, symbol, symbol_kind,
            start_line, end_line, content_hash, file_hash, text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       );
-      const insFts = db.prepare('INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)');
+      const insFts = this.stmt(db, 'INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)');
       const insVec = this.space
-        ? db.prepare('INSERT INTO chunk_vectors (rowid, repo, ref, embedding) VALUES (?, ?, ?, ?)')
+        ? this.stmt(
+            db,
+            this.hasBits
+              ? 'INSERT INTO chunk_vectors (rowid, repo, ref, embedding, embedding_bits) VALUES (?, ?, ?, ?, vec_quantize_binary(?))'
+              : 'INSERT INTO chunk_vectors (rowid, repo, ref, embedding) VALUES (?, ?, ?, ?)',
+          )
         : null;
       db.transaction(() => {
-        for (const p of points) {
-          const existing = find.get(p.id);
-          if (existing) this.deleteRowids(db, [existing.rowid]);
+        this.writes++;
+        const existing: number[] = [];
+        for (const part of chunked([...byId.keys()])) {
+          const rows = this.stmt<string[], { rowid: number }>(
+            db,
+            `SELECT rowid FROM chunks WHERE id IN (${placeholders(part.length)})`,
+          ).all(...part);
+          for (const row of rows) existing.push(row.rowid);
+        }
+        this.deleteRowids(db, existing);
+        unique.forEach((p, i) => {
           const info = insChunk.run(
             p.id,
             p.repo,
@@ -390,14 +536,14 @@ export class SqliteVectorStore implements VectorStore {
             p.text,
           );
           const rowid = info.lastInsertRowid;
-          insFts.run(
-            rowid,
-            lexicalTokens(p.symbol ?? '').join(' '),
-            lexicalTokens(p.path).join(' '),
-            lexicalTokens(p.text).join(' '),
-          );
-          if (insVec && p.vector) insVec.run(BigInt(rowid), p.repo, p.ref, vectorToBlob(p.vector));
-        }
+          const [symbol, path, body] = fts[i] ?? [];
+          insFts.run(rowid, symbol, path, body);
+          if (insVec && p.vector) {
+            const blob = vectorToBlob(p.vector);
+            if (this.hasBits) insVec.run(BigInt(rowid), p.repo, p.ref, blob, blob);
+            else insVec.run(BigInt(rowid), p.repo, p.ref, blob);
+          }
+        });
       })();
     });
   }
@@ -527,15 +673,18 @@ export class SqliteVectorStore implements VectorStore {
     });
   }
 
-  /** Exact kNN through vec0 with every filter applied during the scan. Score: cosine similarity. */
+  /**
+   * kNN through vec0 with every filter applied during the scan, exact or quantized (see the module
+   * doc and `VectorSearchMode`). Score: cosine similarity.
+   */
   private knn(
     db: Database.Database,
     vector: Float32Array,
     filter: SearchFilter,
     limit: number,
   ): Array<{ row: ChunkRow; score: number }> {
-    const where: string[] = ['embedding MATCH ?', 'k = ?'];
-    const params: unknown[] = [vectorToBlob(vector), limit];
+    const where: string[] = [];
+    const params: unknown[] = [];
     if (filter.repo !== undefined) {
       where.push('repo = ?');
       params.push(filter.repo);
@@ -551,19 +700,66 @@ export class SqliteVectorStore implements VectorStore {
       where.push(`rowid IN (SELECT rowid FROM chunks WHERE ${sub.sql.join(' AND ')})`);
       params.push(...sub.params);
     }
-    const hits = db
-      .prepare<unknown[], { rowid: number; distance: number }>(
-        `SELECT rowid, distance FROM chunk_vectors WHERE ${where.join(' AND ')} ORDER BY distance`,
+    const conditions = where.map((w) => ` AND ${w}`).join('');
+    const blob = vectorToBlob(vector);
+    let hits: Array<{ rowid: number; score: number }>;
+    if (this.quantizedFor(db, filter)) {
+      const candidates = this.stmt<unknown[], { rowid: number }>(
+        db,
+        `SELECT rowid FROM chunk_vectors
+          WHERE embedding_bits MATCH vec_quantize_binary(?) AND k = ?${conditions} ORDER BY distance`,
+      ).all(blob, rescoreCount(limit, this.rescore), ...params);
+      const read = this.stmt<[bigint], { embedding: Buffer }>(db, 'SELECT embedding FROM chunk_vectors WHERE rowid = ?');
+      hits = candidates.flatMap(({ rowid }) => {
+        const stored = read.get(BigInt(rowid));
+        return stored ? [{ rowid, score: cosineSimilarity(vector, blobToVector(stored.embedding)) }] : [];
+      });
+      hits.sort((a, b) => b.score - a.score || a.rowid - b.rowid);
+      hits = hits.slice(0, limit);
+    } else {
+      hits = this.stmt<unknown[], { rowid: number; distance: number }>(
+        db,
+        `SELECT rowid, distance FROM chunk_vectors WHERE embedding MATCH ? AND k = ?${conditions} ORDER BY distance`,
       )
-      .all(...params);
+        .all(blob, limit, ...params)
+        .map((h) => ({ rowid: h.rowid, score: 1 - h.distance }));
+    }
     const rows = fetchRows(
       db,
       hits.map((h) => h.rowid),
     );
     return hits.flatMap((h) => {
       const row = rows.get(h.rowid);
-      return row ? [{ row, score: 1 - h.distance }] : [];
+      return row ? [{ row, score: h.score }] : [];
     });
+  }
+
+  /** Whether a kNN under `filter` takes the quantized path (see `VectorSearchMode`). */
+  private quantizedFor(db: Database.Database, filter: SearchFilter): boolean {
+    if (!this.hasBits || this.vectorSearch === 'exact') return false;
+    if (this.vectorSearch === 'quantized') return true;
+    return this.scannedPoints(db, filter) >= this.exactMaxPoints;
+  }
+
+  /**
+   * Points in the vec0 partitions a kNN under `filter` scans (repo and ref are partition keys),
+   * cached until this or another connection writes.
+   */
+  private scannedPoints(db: Database.Database, filter: SearchFilter): number {
+    const version = `${String(db.pragma('data_version', { simple: true }))}:${this.writes}`;
+    if (version !== this.countsVersion) {
+      this.partitionCounts.clear();
+      this.countsVersion = version;
+    }
+    const key = JSON.stringify([filter.repo ?? null, filter.ref ?? null]);
+    let n = this.partitionCounts.get(key);
+    if (n === undefined) {
+      const f = chunkFilterSql({ repo: filter.repo, ref: filter.ref });
+      const sql = `SELECT count(*) AS n FROM chunks${f.sql.length > 0 ? ` WHERE ${f.sql.join(' AND ')}` : ''}`;
+      n = this.stmt<unknown[], { n: number }>(db, sql).get(...f.params)?.n ?? 0;
+      this.partitionCounts.set(key, n);
+    }
+    return n;
   }
 
   /** BM25 over FTS5 with filters applied before the limit. Score: -bm25() (higher is better). */
@@ -662,6 +858,8 @@ export class SqliteVectorStore implements VectorStore {
     const db = this.db;
     if (!db) return Promise.resolve();
     this.db = null;
+    this.statements.clear();
+    this.partitionCounts.clear();
     try {
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();

@@ -34,6 +34,26 @@ describeVectorStoreConformance(
   },
 );
 
+// The same suite with every kNN on the binary-quantized path (re-scoring depth 2 at most: the
+// Hamming candidates themselves must honour the filters), so both kNN paths are held to the contract.
+describeVectorStoreConformance(
+  'SqliteVectorStore (quantized kNN)',
+  (space) =>
+    Promise.resolve(
+      new SqliteVectorStore({
+        path: freshPath(),
+        space,
+        vectorSearch: 'quantized',
+        rescoreCandidates: { min: 1, perResult: 2 },
+      }),
+    ),
+  (store: VectorStore) => {
+    const path = (store as SqliteVectorStore).path;
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    return Promise.resolve();
+  },
+);
+
 describe('SqliteVectorStore (SQLite specifics)', () => {
   it('persists points, vectors and state across reopen', async () => {
     const path = freshPath();
@@ -49,6 +69,62 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     expect(SqliteVectorStore.readSpace(path)).toEqual(CONFORMANCE_SPACE);
     await again.close();
     expect(SqliteVectorStore.readSpace(join(root, 'missing.db'))).toBeUndefined();
+  });
+
+  it('refuses a store of an older schema version with a hint to re-index, and changes nothing', async () => {
+    const path = freshPath();
+    await (await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE })).close();
+    const db = new Database(path);
+    db.prepare("UPDATE meta SET value = '1' WHERE key = 'schema_version'").run();
+    db.close();
+    const before = readFileSync(path);
+    const error = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VectorStoreError);
+    expect((error as VectorStoreError).message).toMatch(/schema version 1.*older codeidx/);
+    expect((error as VectorStoreError).hint).toMatch(/--full.*new data dir.*delete/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('keeps the last of duplicate ids in one upsert, and replaces existing ids', async () => {
+    const store = await SqliteVectorStore.open({ path: freshPath(), space: CONFORMANCE_SPACE });
+    const first = makePoint({ path: 'a.ts', text: 'alpha first', vector: axisVector(1) });
+    const second = { ...first, text: 'alpha second', vector: axisVector(2) };
+    await store.upsert([first, second]);
+    expect(await store.count()).toBe(1);
+    const [hit] = await store.query({ text: 'alpha', vector: axisVector(2), mode: 'semantic', k: 5, filter: {} });
+    expect(hit?.text).toBe('alpha second');
+    expect(hit?.score).toBeCloseTo(1, 5);
+    await store.upsert([{ ...first, text: 'alpha third' }]);
+    const lexical = await store.query({ text: 'alpha', vector: null, mode: 'lexical', k: 5, filter: {} });
+    expect(lexical.map((h) => h.text)).toEqual(['alpha third']);
+    expect(await store.query({ text: 'second', vector: null, mode: 'lexical', k: 5, filter: {} })).toEqual([]);
+    await store.close();
+  });
+
+  it('quantized kNN (forced, and auto above exactMaxPoints) finds what exact finds on separable data', async () => {
+    const path = freshPath();
+    const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    // 8 clusters (one per axis), distinct tilts: no ties, and sign bits separate the clusters.
+    const pts = Array.from({ length: 400 }, (_, i) =>
+      makePoint({ path: `src/f${i}.ts`, text: `item ${i}`, vector: axisVector(i % 8, i / 500) }),
+    );
+    await writer.upsert(pts);
+    await writer.close();
+    const results: string[][] = [];
+    for (const options of [
+      { vectorSearch: 'exact' as const },
+      { vectorSearch: 'quantized' as const },
+      { vectorSearch: 'auto' as const, exactMaxPoints: 100 },
+    ]) {
+      const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, ...options });
+      const hits = await store.query({ text: '', vector: axisVector(3, 0.2), mode: 'semantic', k: 10, filter: {} });
+      results.push(hits.map((h) => h.id));
+      for (let i = 1; i < hits.length; i++) expect(hits[i - 1]?.score).toBeGreaterThanOrEqual(hits[i]?.score ?? 0);
+      await store.close();
+    }
+    expect(results[0]).toHaveLength(10);
+    expect(results[1]).toEqual(results[0]);
+    expect(results[2]).toEqual(results[0]);
   });
 
   it('refuses a store of another embedding space, naming both, and changes nothing', async () => {

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { MemoLexicalTokens } from '../../../src/adapters/sqlite/memo-lexical-tokens.js';
+import { lexicalTokens } from '../../../src/core/lexical-tokens.js';
+
+/** mulberry32 (public domain): reproducible random strings. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ALPHABET = [...'abcXYZ019_ -.(){}\n\t"\'/é', 'ß', 'Ж', 'д', '日本', '٣', '🙂', 'HTTPServer', 'get', 'Name', '__init__'];
+
+describe('MemoLexicalTokens', () => {
+  it('gives exactly lexicalTokens on code, Unicode and random strings, cached or not', () => {
+    const memo = new MemoLexicalTokens(64); // small: evictions happen
+    const random = prng(7);
+    const samples = [
+      'function parseHTTPResponse2(user_id) { return getUserName(x) }',
+      '__proto__ snake_case_name kebab-case CONSTANT_VALUE a1b2 x 7 _ __',
+      `${'a'.repeat(64)} ${'b'.repeat(65)} ${'Ab'.repeat(40)}`,
+      'Größe straße ЖукДом 日本語テキスト ٣٤ café_au_lait',
+      '',
+    ];
+    for (let i = 0; i < 400; i++) {
+      const n = Math.floor(random() * 40);
+      samples.push(Array.from({ length: n }, () => ALPHABET[Math.floor(random() * ALPHABET.length)] ?? '').join(''));
+    }
+    for (const round of [1, 2]) {
+      for (const text of samples) {
+        expect(memo.tokens(text), `round ${round}: ${JSON.stringify(text)}`).toEqual(lexicalTokens(text));
+        expect(memo.joined(text)).toBe(lexicalTokens(text).join(' '));
+      }
+    }
+  });
+});
