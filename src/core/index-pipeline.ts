@@ -245,9 +245,9 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
       }
       if (missing.length > 0) {
         const embedded = await embedder.embedDocuments(missing.map((h) => textByHash.get(h)!));
-        missing.forEach((hash, i) => vectors.set(hash, embedded[i]!));
+        missing.forEach((hash, i) => vectors.set(hash, embedded[i]));
         counts.embedded += missing.length;
-        if (cache) await cache.putMany(missing.map((h, i) => [embeddingCacheKey(space, h), embedded[i]!] as const));
+        if (cache) await cache.putMany(missing.map((h, i) => [embeddingCacheKey(space, h), embedded[i]] as const));
       }
       timings.embed += performance.now() - tEmbed;
     }

@@ -24,10 +24,10 @@ export class HashEmbedder implements Embedder {
     const v = new Float32Array(this.info.dims);
     let norm = 0;
     for (let i = 0; i < v.length; i++) {
-      v[i] = (digest[i % digest.length]! - 127.5) / 127.5;
-      norm += v[i]! * v[i]!;
+      v[i] = (digest[i % digest.length] - 127.5) / 127.5;
+      norm += v[i] * v[i];
     }
-    for (let i = 0; i < v.length; i++) v[i] = v[i]! / Math.sqrt(norm);
+    for (let i = 0; i < v.length; i++) v[i] = v[i] / Math.sqrt(norm);
     return v;
   }
 
