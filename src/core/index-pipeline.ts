@@ -17,7 +17,16 @@ import { ChunkError, describeError } from './errors.js';
 import { classifyFile, DEFAULT_MAX_FILE_BYTES } from './file-filter.js';
 import { dirsOf, embeddingCacheKey, pointId, sha256Hex, spaceLabel } from './identity.js';
 import { planChanges, type ChangePlan } from './plan-changes.js';
-import type { Chunker, EmbeddingCache, Embedder, Logger, ProgressReporter, SourceReader, VectorStore } from './ports.js';
+import type {
+  Chunker,
+  EmbeddingCache,
+  Embedder,
+  FileChange,
+  Logger,
+  ProgressReporter,
+  SourceReader,
+  VectorStore,
+} from './ports.js';
 import {
   emptyCounts,
   type Chunk,
@@ -41,6 +50,13 @@ export interface IndexDeps {
   readonly progress?: ProgressReporter;
   /** Wall clock, injectable for tests. */
   readonly now?: () => Date;
+  /**
+   * A second diff source, asked when `reader.diff` returns null (base commit not in the local git
+   * objects: shallow clone, force push). Same contract as `SourceReader.diff`: the changes from
+   * `base` to `head`, or null when it cannot tell (then the run plans by content hash). The action
+   * passes the GitHub compare API here (DESIGN.md, Indexing: local git → compare API → scan).
+   */
+  readonly remoteDiff?: (base: string, head: string) => Promise<FileChange[] | null>;
 }
 
 /** How to plan the run. */
@@ -156,12 +172,16 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   let plan: ChangePlan | null = null;
   let plannedBy: IndexReport['plannedBy'] = forcedFull ? 'full' : 'scan';
   if (!forcedFull && options.planSource === 'diff' && previous?.commit && options.commit) {
-    const changes = await reader.diff(previous.commit, options.commit);
+    let changes = await reader.diff(previous.commit, options.commit);
+    if (!changes && deps.remoteDiff) {
+      logger.info(`base commit ${previous.commit.slice(0, 12)} is not available locally; asking the remote diff source`);
+      changes = await deps.remoteDiff(previous.commit, options.commit);
+    }
     if (changes) {
       plan = planChanges({ mode: 'diff', changes, listed: listing.files.map((f) => f.path), previous: indexed });
       plannedBy = 'diff';
     } else {
-      logger.info(`base commit ${previous.commit.slice(0, 12)} is not available locally; planning by content hash`);
+      logger.info(`no diff from base commit ${previous.commit.slice(0, 12)} is available; planning by content hash`);
     }
   }
   if (!plan) {

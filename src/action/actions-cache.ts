@@ -1,0 +1,86 @@
+/**
+ * @module action/actions-cache — persists the embedding cache and the model files across runs with
+ * the GitHub Actions cache (@actions/cache). A failure of the cache service is a warning, never a
+ * failed job (toolkit's own policy for `restoreCache`): the run goes on cold.
+ *
+ * Keys (Actions cache entries are immutable, so the embedding cache gets a new key per run and is
+ * found again by prefix, newest first — the pattern of actions/cache's docs, "Update a cache"):
+ * - embedding cache: `codeidx-emb-<model>-<ref>-<run id>-<attempt>`, restored from
+ *   `codeidx-emb-<model>-<ref>-` (same ref), then `codeidx-emb-<model>-` (any ref: a new branch
+ *   starts from its parent's vectors). Its size is bounded by `SqliteEmbeddingCache`, which prunes
+ *   least-recently-used entries on close, before the save.
+ * - model files: `codeidx-model-<model>`, immutable as the model revision is pinned.
+ */
+import * as cache from '@actions/cache';
+import * as core from '@actions/core';
+import { describeError } from '../core/errors.js';
+
+/** Cache key segment: lowercase, [a-z0-9._-] only, at most 100 characters (keys are capped at 512). */
+export function keySegment(value: string): string {
+  return (
+    value
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 100) || '_'
+  );
+}
+
+/** Keys of the embedding cache of one run. */
+export interface EmbeddingCacheKeys {
+  readonly key: string;
+  readonly restoreKeys: readonly string[];
+}
+
+/** See the module comment. `model` is the model spec or id@revision, `ref` the full ref. */
+export function embeddingCacheKeys(model: string, ref: string, runId: string, runAttempt: string): EmbeddingCacheKeys {
+  const modelPrefix = `codeidx-emb-${keySegment(model)}-`;
+  const refPrefix = `${modelPrefix}${keySegment(ref)}-`;
+  return { key: `${refPrefix}${keySegment(runId)}-${keySegment(runAttempt)}`, restoreKeys: [refPrefix, modelPrefix] };
+}
+
+/** Key of the model files. */
+export function modelCacheKey(model: string): string {
+  return `codeidx-model-${keySegment(model)}`;
+}
+
+/** Whether the Actions cache service can be used in this run (false outside GitHub-hosted or self-hosted runners with the cache). */
+export function cacheAvailable(): boolean {
+  try {
+    return cache.isFeatureAvailable();
+  } catch (error) {
+    core.warning(`cannot tell whether the Actions cache is available: ${describeError(error)}; running without it`);
+    return false;
+  }
+}
+
+/**
+ * Restores `paths` from the first matching key. Returns the key restored, or null on a miss or a
+ * failure (which is a warning).
+ */
+export async function restorePaths(label: string, paths: string[], key: string, restoreKeys: readonly string[] = []): Promise<string | null> {
+  try {
+    const hit = await cache.restoreCache(paths, key, [...restoreKeys]);
+    core.info(hit ? `${label}: restored from cache key ${hit}` : `${label}: no cache entry for ${key}`);
+    return hit ?? null;
+  } catch (error) {
+    core.warning(`${label}: cache restore failed (${describeError(error)}); continuing without it`);
+    return null;
+  }
+}
+
+/** Saves `paths` under `key`. Returns true on success; a failure is a warning. */
+export async function savePaths(label: string, paths: string[], key: string): Promise<boolean> {
+  try {
+    const id = await cache.saveCache(paths, key);
+    if (id === -1) {
+      core.warning(`${label}: cache save under ${key} did not complete (see the log above); the next run starts colder`);
+      return false;
+    }
+    core.info(`${label}: saved under cache key ${key}`);
+    return true;
+  } catch (error) {
+    core.warning(`${label}: cache save failed (${describeError(error)}); the next run starts colder`);
+    return false;
+  }
+}
