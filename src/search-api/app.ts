@@ -68,10 +68,14 @@ export interface ApiDeps {
   readonly version?: string;
 }
 
-type ApiEnv = {
+/** Hono environment of the app: node bindings (absent under `app.request`) and per-request variables. */
+export type ApiEnv = {
   Bindings: Partial<HttpBindings> | undefined;
   Variables: { principal: Principal; requestId: string };
 };
+
+/** The app `createApp` returns. */
+export type ApiApp = Hono<ApiEnv>;
 
 const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'none'"],
@@ -106,7 +110,7 @@ function rawQueryString(url: string): string {
  * Builds the app. Pure wiring: no socket, no timers except the rate limiter's cleanup (unref'd).
  * @returns the Hono app; serve it with `startServer` (server.ts) or call `app.request(...)`.
  */
-export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+export function createApp(deps: ApiDeps): ApiApp {
   const { search, store, logger } = deps;
   const now = deps.now ?? (() => performance.now());
   const policy = new AccessPolicy(deps.auth);

@@ -8,8 +8,7 @@
  */
 import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
+import { serve, type HttpBindings } from '@hono/node-server';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 
@@ -39,14 +38,19 @@ export interface RunningServer {
 /** Default grace period for requests in flight at shutdown, in ms. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
+/** What `startServer` serves: anything with a fetch handler, such as a Hono app. */
+export interface Fetchable {
+  fetch(request: Request, env: HttpBindings): Response | Promise<Response>;
+}
+
 /**
  * Starts serving `app` (any Hono app).
  * @throws ConfigError when the port cannot be bound (in use, not permitted).
  */
-export function startServer(app: Pick<Hono, 'fetch'>, options: StartServerOptions): Promise<RunningServer> {
+export function startServer(app: Fetchable, options: StartServerOptions): Promise<RunningServer> {
   const { logger } = options;
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host });
+    const server = serve({ fetch: (request, env) => app.fetch(request, env as HttpBindings), port: options.port, hostname: options.host });
     if (!(server instanceof Server)) {
       reject(new ConfigError('expected an HTTP/1.1 server from @hono/node-server'));
       return;
