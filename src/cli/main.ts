@@ -149,6 +149,7 @@ interface IndexFlags {
   maxFileSize: number;
   batchSize?: number;
   threads?: number;
+  filesPerBatch?: number;
   include?: string[];
   exclude?: string[];
   json?: boolean;
@@ -215,7 +216,14 @@ async function runIndex(pathArg: string | undefined, flags: IndexFlags, io: CliI
     if (!quiet) logger.info(`indexing ${root} as ${repo} ${ref} with ${embedder ? embedder.info.id : 'no model (lexical only)'}`);
     const report = await indexTree(
       { reader, chunker, embedder, cache, store, logger, progress },
-      { scope: { repo, ref }, commit, full: flags.full === true, planSource: 'scan', maxFileBytes: flags.maxFileSize },
+      {
+        scope: { repo, ref },
+        commit,
+        full: flags.full === true,
+        planSource: 'scan',
+        maxFileBytes: flags.maxFileSize,
+        ...(flags.filesPerBatch !== undefined ? { filesPerBatch: flags.filesPerBatch } : {}),
+      },
     );
     writeManifest(dataDir, { model: embedder ? modelSpec : NO_MODEL, store: storeFileName(space) });
     if (flags.json) {
@@ -344,6 +352,7 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .option('--max-file-size <bytes>', 'skip larger files (e.g. 1m, 512k)', byteSize, 1024 * 1024)
     .option('--batch-size <n>', 'texts per embedding batch', positiveInt('--batch-size', 4096))
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt('--threads', 256))
+    .option('--files-per-batch <n>', 'files chunked, embedded and written together (bounds memory)', positiveInt('--files-per-batch', 100_000), 200)
     .option('--include <glob...>', 'only files matching these globs')
     .option('--exclude <glob...>', 'skip files matching these globs')
     .option('--json', 'print the run report as JSON')

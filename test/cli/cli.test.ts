@@ -153,23 +153,48 @@ describe('a real index process killed at any point', () => {
     const args = ['--import', 'tsx', CLI, 'index', tree, '--model', modelDir, '--data-dir', dataDir, '--cache-path', cachePath, '--repo', 'acme/kill', '--quiet'];
     const env = { ...process.env, CI: '1', HF_ENDPOINT: 'http://127.0.0.1:9' };
 
+    const storeStatus = (): string | null => {
+      const storeFile = fs.existsSync(dataDir) ? fs.readdirSync(dataDir).find((f) => /^index-.*\.db$/.test(f)) : undefined;
+      if (!storeFile) return null;
+      try {
+        const db = new Database(path.join(dataDir, storeFile), { readonly: true, fileMustExist: true });
+        try {
+          const row = db.prepare('SELECT state FROM states').get() as { state: string } | undefined;
+          return row ? (JSON.parse(row.state) as { status: string }).status : null;
+        } finally {
+          db.close();
+        }
+      } catch {
+        return null; // schema not created yet
+      }
+    };
+
     const killedStates: string[] = [];
-    for (const delayMs of [1500, 2500, 3500, 5000]) {
-      // Change some files between kills, so that each run has work to do.
-      writeFile(tree, `pkg0/mod${delayMs}.ts`, `export const v${delayMs} = ${delayMs};\n`);
-      fs.rmSync(path.join(tree, `pkg1/mod${delayMs / 500 - 2}.ts`), { force: true });
-      const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: 'ignore' });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      await new Promise((r) => setTimeout(r, delayMs));
+    for (const [round, extraDelayMs] of [0, 150, 400, 900].entries()) {
+      // Rewrite 120 files each round so that every run upserts and deletes stale points.
+      for (let i = round * 100; i < round * 100 + 120; i++) {
+        const file = path.join(tree, `pkg${i % 20}/mod${i % 400}.ts`);
+        fs.appendFileSync(file, `export const round${round} = ${i};\n`);
+      }
+      fs.rmSync(path.join(tree, `pkg3/mod${round * 20 + 3}.ts`), { force: true });
+      const child = spawn(process.execPath, [...args, '--files-per-batch', '10'], { cwd: ROOT, env, stdio: 'ignore' });
+      let exitCode: number | null | undefined;
+      const exited = new Promise<void>((resolve) =>
+        child.on('exit', (code) => {
+          exitCode = code;
+          resolve();
+        }),
+      );
+      // Wait until the run has started writing (state in_progress), then kill it a little later.
+      const deadline = Date.now() + 90_000;
+      while (exitCode === undefined && storeStatus() !== 'in_progress' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, extraDelayMs));
       child.kill('SIGKILL');
       await exited;
-      const storeFile = fs.readdirSync(dataDir).find((f) => f.startsWith('index-') && f.endsWith('.db'));
-      if (storeFile) {
-        const db = new Database(path.join(dataDir, storeFile), { readonly: true });
-        const row = db.prepare('SELECT state FROM states').get() as { state: string } | undefined;
-        db.close();
-        if (row) killedStates.push((JSON.parse(row.state) as { status: string }).status);
-      }
+      const status = storeStatus();
+      if (status) killedStates.push(status);
     }
     // At least one kill must have interrupted a run (otherwise this test proves nothing).
     expect(killedStates).toContain('in_progress');

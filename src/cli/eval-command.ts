@@ -1,0 +1,117 @@
+/**
+ * @module cli/eval-command — `codeidx eval <suite.jsonl> --source <dir>`: retrieval quality of every
+ * model and search mode on a suite of queries with known answers (see src/eval/run-eval.ts).
+ *
+ * The lead wires it with one line in `buildProgram` (src/cli/main.ts):
+ *   registerEvalCommand(program, io, result);
+ */
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { OnnxEmbedder } from '../adapters/onnx/onnx-embedder.js';
+import { BUILTIN_MODEL_ID, resolveBuiltinModel } from '../adapters/static-model/builtin-model.js';
+import { TreeSitterChunker } from '../adapters/tree-sitter/tree-sitter-chunker.js';
+import { ConfigError } from '../core/errors.js';
+import type { Embedder } from '../core/ports.js';
+import type { SearchMode } from '../core/types.js';
+import { parseEvalSuite } from '../eval/eval-suite.js';
+import { formatEvalTable, runEval } from '../eval/run-eval.js';
+import { createStderrLogger } from './stderr-logger.js';
+import { estimatedTokenCounter, MAX_CHUNK_TOKENS, NO_MODEL, openEmbedder } from './wiring.js';
+
+/** The part of the CLI's io the command uses (a `CliIo` fits). */
+export interface EvalCommandIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly cwd: string;
+}
+
+interface EvalFlags {
+  source: string;
+  model: string[];
+  mode: SearchMode[];
+  repo?: string;
+  json?: boolean;
+  out?: string;
+  perQuery?: boolean;
+  device: 'auto' | 'cpu' | 'cuda';
+  threads?: number;
+  quiet?: boolean;
+}
+
+const MODES: readonly SearchMode[] = ['lexical', 'semantic', 'hybrid'];
+
+/**
+ * Opens a model for the eval: "none" → null (lexical only), "codeidx-static" → the built-in model
+ * (checksum verified), anything else → `openEmbedder` (registry id or model directory; explicit, so an
+ * unavailable model is an error rather than a silent lexical fallback).
+ */
+export async function openEvalEmbedder(
+  spec: string,
+  options: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; logger: ReturnType<typeof createStderrLogger> },
+): Promise<Embedder | null> {
+  if (spec === NO_MODEL) return null;
+  const threads = options.threads !== undefined ? { intraOpThreads: options.threads } : {};
+  if (spec === BUILTIN_MODEL_ID) {
+    return OnnxEmbedder.create(await resolveBuiltinModel(), { device: options.device, logger: options.logger, ...threads });
+  }
+  return openEmbedder({ model: spec, explicit: true, device: options.device, logger: options.logger, ...(options.threads !== undefined ? { threads: options.threads } : {}) });
+}
+
+/**
+ * Adds `eval` to `program`. The action stores its exit code in `result.code` (0 ok); errors are thrown
+ * to `main`'s handler (ConfigError for a bad suite → exit 2).
+ */
+export function registerEvalCommand(program: Command, io: EvalCommandIo, result: { code: number }): Command {
+  return program
+    .command('eval')
+    .description('measure retrieval quality (MRR@10, Recall@1/5/10, nDCG@10) per model and mode on a JSONL suite')
+    .argument('<suite>', 'JSONL: one {"query", "relevant": [{path, startLine?, endLine?, symbol?, repo?}]} per line')
+    .requiredOption('--source <dir>', 'the tree the suite is about (indexed into a temporary store)')
+    .option('--model <model...>', `models to compare: ${BUILTIN_MODEL_ID}, none, a registry id or a model folder`, [BUILTIN_MODEL_ID, NO_MODEL])
+    .addOption(new Option('--mode <mode...>', 'modes to run').choices([...MODES]).default([...MODES]))
+    .option('--repo <owner/name>', 'repository name of the index (matched against relevant[].repo)')
+    .addOption(new Option('--device <device>', 'execution provider').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .option('--threads <n>', 'onnxruntime intra-op threads', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new ConfigError('--threads must be a positive integer');
+      return n;
+    })
+    .option('--per-query', 'include the rank of each query in the JSON')
+    .option('--json', 'print the report as JSON instead of a table')
+    .option('--out <file>', 'also write the JSON report to this file')
+    .option('-q, --quiet', 'warnings only')
+    .action(async (suiteArg: string, flags: EvalFlags) => {
+      const suitePath = resolve(io.cwd, suiteArg);
+      const source = resolve(io.cwd, flags.source);
+      if (!existsSync(suitePath)) throw new ConfigError(`suite ${suitePath} does not exist`);
+      if (!existsSync(source) || !statSync(source).isDirectory()) throw new ConfigError(`--source ${source} is not a directory`);
+      const queries = parseEvalSuite(readFileSync(suitePath, 'utf8'), suiteArg);
+      const logger = createStderrLogger(flags.quiet || flags.json ? 'warn' : 'info', io.stderr);
+      const report = await runEval(
+        {
+          suite: suiteArg,
+          queries,
+          source,
+          models: flags.model,
+          modes: flags.mode,
+          ...(flags.repo ? { repo: flags.repo } : {}),
+          perQuery: flags.perQuery === true,
+        },
+        {
+          logger,
+          openEmbedder: (spec) => openEvalEmbedder(spec, { device: flags.device, logger, ...(flags.threads !== undefined ? { threads: flags.threads } : {}) }),
+          createChunker: (embedder) =>
+            new TreeSitterChunker({
+              tokenCounter: embedder?.tokenCounter ?? estimatedTokenCounter,
+              maxTokens: Math.min(embedder?.info.maxTokens ?? 256, MAX_CHUNK_TOKENS),
+              logger,
+            }),
+        },
+      );
+      const json = `${JSON.stringify(report, null, 2)}\n`;
+      if (flags.out) writeFileSync(resolve(io.cwd, flags.out), json);
+      io.stdout(flags.json ? json : formatEvalTable(report));
+      result.code = 0;
+    });
+}
