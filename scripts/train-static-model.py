@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""Trains codeidx-static, a static (neural bag-of-words) code-search embedding model, and exports it to ONNX.
+
+    npm run train:model            # = bash scripts/train-model.sh = this script with Debian's python3-torch
+    python3 scripts/train-static-model.py --pairs .data/pairs --out models/codeidx-static [--dims 256]
+
+Model (the NBoW encoder of the CodeSearchNet baselines, Husain et al. 2019, arXiv:1909.09436, as in
+static embedding models such as model2vec/potion): a token table E [30522, dims]; an input's embedding is
+the sum of the rows of its tokens (special tokens [PAD]/[UNK]/[CLS]/[SEP]/[MASK] contribute nothing),
+L2-normalised. The sum of the rows equals their mean up to a positive factor, so after normalisation it
+is the mean pooling the ONNX runtime expects; the learned row norms act as per-token weights.
+`--tables separate` trains one table for queries and one for code (CodeSearchNet style); the default
+`shared` uses one table for both.
+
+Training: in-batch softmax contrastive loss (InfoNCE, symmetric query→code and code→query) with a
+learned temperature, Adam, token dropout; the epoch with the best validation MRR is kept (validation
+MRR = each validation query ranked against every validation code chunk). Single-threaded, seeded.
+
+Export: the table is quantised to int8 with one float32 scale per row (symmetric, scale = max|row|/127)
+and written as an ONNX graph by hand (onnx.helper): Gather → Cast → × (row scale × attention mask) →
+ReduceSum over tokens → ÷ max(L2 norm, 1e-12). Inputs input_ids, attention_mask int64 [batch, seq];
+output sentence_embedding float32 [batch, dims]. The script then checks the graph against the PyTorch
+encoder on validation inputs and writes the sha256 and metrics into codeidx-model.json.
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+VOCAB = 30522
+SPECIAL = [0, 100, 101, 102, 103]  # [PAD] [UNK] [CLS] [SEP] [MASK]
+
+
+def load(path, limit=None):
+    qs, cs = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            qs.append([t for t in r["queryIds"] if t not in SPECIAL_SET])
+            cs.append([t for t in r["codeIds"] if t not in SPECIAL_SET])
+            if limit and len(qs) >= limit:
+                break
+    keep = [i for i in range(len(qs)) if qs[i] and cs[i]]
+    return [qs[i] for i in keep], [cs[i] for i in keep]
+
+
+SPECIAL_SET = set(SPECIAL)
+
+
+def bag(seqs, drop=0.0, rng=None):
+    """Flat ids + offsets for F.embedding_bag, with optional token dropout (never empties a bag)."""
+    flat, offsets = [], []
+    for s in seqs:
+        offsets.append(len(flat))
+        if drop > 0:
+            kept = [t for t in s if rng.random() >= drop]
+            s = kept if kept else s
+        flat.extend(s)
+    return torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long)
+
+
+class Encoder(torch.nn.Module):
+    def __init__(self, dims, tables):
+        super().__init__()
+        self.query = torch.nn.Parameter(torch.randn(VOCAB, dims) * (1.0 / math.sqrt(dims)))
+        self.code = self.query if tables == "shared" else torch.nn.Parameter(torch.randn(VOCAB, dims) * (1.0 / math.sqrt(dims)))
+        self.log_scale = torch.nn.Parameter(torch.tensor(math.log(20.0)))
+
+    def encode(self, table, seqs, drop=0.0, rng=None):
+        ids, offsets = bag(seqs, drop, rng)
+        return F.normalize(F.embedding_bag(ids, table, offsets, mode="sum"), dim=-1)
+
+
+def mrr(model, qs, cs, batch=2048):
+    """Validation MRR: each query ranked against every code chunk of the set (full ranking, no cut-off)."""
+    with torch.no_grad():
+        c = torch.cat([model.encode(model.code, cs[i:i + batch]) for i in range(0, len(cs), batch)])
+        total = 0.0
+        for i in range(0, len(qs), batch):
+            q = model.encode(model.query, qs[i:i + batch])
+            scores = q @ c.T
+            idx = torch.arange(i, i + q.shape[0])
+            correct = scores[torch.arange(q.shape[0]), idx].unsqueeze(1)
+            ranks = (scores > correct).sum(1) + 1
+            total += (1.0 / ranks.float()).sum().item()
+    return total / len(qs)
+
+
+def quantize(table):
+    """Symmetric per-row int8: (int8 [V, D], float32 scale [V]); special rows get scale 0."""
+    t = table.detach().numpy().astype(np.float32)
+    scale = np.abs(t).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0
+    q = np.clip(np.round(t / scale[:, None]), -127, 127).astype(np.int8)
+    scale = scale.astype(np.float32)
+    scale[SPECIAL] = 0.0
+    return q, scale
+
+
+def export_onnx(path, q, scale, dims):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [
+        helper.make_node("Gather", ["table", "input_ids"], ["tok_i8"], axis=0),
+        helper.make_node("Cast", ["tok_i8"], ["tok"], to=TensorProto.FLOAT),
+        helper.make_node("Gather", ["scale", "input_ids"], ["tok_scale"], axis=0),
+        helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["tok_scale", "mask"], ["weight"]),
+        helper.make_node("Unsqueeze", ["weight", "axis2"], ["weight3"]),
+        helper.make_node("Mul", ["tok", "weight3"], ["weighted"]),
+        helper.make_node("ReduceSum", ["weighted", "axis1"], ["pooled"], keepdims=0),
+        helper.make_node("ReduceL2", ["pooled"], ["norm"], axes=[1], keepdims=1),
+        helper.make_node("Max", ["norm", "eps"], ["safe_norm"]),
+        helper.make_node("Div", ["pooled", "safe_norm"], ["sentence_embedding"]),
+    ]
+    inits = [
+        numpy_helper.from_array(q, "table"),
+        numpy_helper.from_array(scale, "scale"),
+        numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+        numpy_helper.from_array(np.array([1e-12], dtype=np.float32), "eps"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "codeidx_static",
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"]),
+        ],
+        [helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", dims])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="codeidx-train-static-model")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def reference_forward(q, scale, ids_batch):
+    """NumPy forward of the exported graph (the ONNX file is checked against it by the TypeScript tests)."""
+    out = []
+    for ids in ids_batch:
+        v = (q[ids].astype(np.float32) * scale[ids][:, None]).sum(0)
+        out.append(v / max(np.linalg.norm(v), 1e-12))
+    return np.stack(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pairs", default=".data/pairs")
+    ap.add_argument("--out", default="models/codeidx-static")
+    ap.add_argument("--dims", type=int, default=256)
+    ap.add_argument("--tables", choices=["shared", "separate"], default="shared")
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--batch", type=int, default=512)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--drop", type=float, default=0.1)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--max-minutes", type=float, default=15.0)
+    ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--metrics", default=".data/train-metrics.json")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    t0 = time.time()
+    tq, tc = load(os.path.join(args.pairs, "train.jsonl"))
+    vq, vc = load(os.path.join(args.pairs, "valid.jsonl"))
+    print(f"train {len(tq)} pairs, valid {len(vq)} pairs, loaded in {time.time() - t0:.0f} s", flush=True)
+
+    model = Encoder(args.dims, args.tables)
+    with torch.no_grad():
+        for s in SPECIAL:
+            model.query[s].zero_()
+            model.code[s].zero_()
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    best = (-1.0, 0, None)
+    history = []
+    order = list(range(len(tq)))
+    for epoch in range(1, args.epochs + 1):
+        rng.shuffle(order)
+        total, steps = 0.0, 0
+        for i in range(0, len(order) - args.batch + 1, args.batch):
+            idx = order[i:i + args.batch]
+            q = model.encode(model.query, [tq[j] for j in idx], args.drop, rng)
+            c = model.encode(model.code, [tc[j] for j in idx], args.drop, rng)
+            logits = (q @ c.T) * model.log_scale.exp().clamp(max=100.0)
+            labels = torch.arange(len(idx))
+            loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                for s in SPECIAL:
+                    model.query[s].zero_()
+                    model.code[s].zero_()
+            total += loss.item()
+            steps += 1
+        v = mrr(model, vq, vc)
+        history.append({"epoch": epoch, "loss": round(total / max(steps, 1), 4), "valid_mrr": round(v, 4)})
+        print(f"epoch {epoch} loss {total / max(steps, 1):.4f} valid MRR {v:.4f} scale {model.log_scale.exp().item():.1f} ({time.time() - t0:.0f} s)", flush=True)
+        if v > best[0]:
+            best = (v, epoch, {k: p.detach().clone() for k, p in model.named_parameters()})
+        if (time.time() - t0) / 60 > args.max_minutes:
+            print("time budget reached", flush=True)
+            break
+    print(f"best valid MRR {best[0]:.4f} at epoch {best[1]}", flush=True)
+    metrics = {"args": vars(args), "train_pairs": len(tq), "valid_pairs": len(vq), "best_valid_mrr": round(best[0], 4), "best_epoch": best[1], "history": history, "seconds": round(time.time() - t0)}
+    os.makedirs(os.path.dirname(args.metrics) or ".", exist_ok=True)
+    with open(args.metrics, "w") as f:
+        json.dump(metrics, f, indent=2)
+    if args.no_export:
+        return
+    if args.tables != "shared":
+        sys.exit("export supports the shared table only (one ONNX graph serves queries and code)")
+    table = best[2]["query"]
+    q, scale = quantize(table)
+    os.makedirs(args.out, exist_ok=True)
+    onnx_path = os.path.join(args.out, "model.onnx")
+    export_onnx(onnx_path, q, scale, args.dims)
+    # The int8 table must rank as well as the float one.
+    model.query.data.copy_(torch.from_numpy(q.astype(np.float32) * scale[:, None]))
+    qmrr = mrr(model, vq, vc)
+    print(f"int8 valid MRR {qmrr:.4f}", flush=True)
+    with open(onnx_path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    # Reference vectors for the runtime test: the first 3 validation queries, through the NumPy forward.
+    ref_ids = [[101] + s + [102] for s in vq[:3]]
+    ref = reference_forward(q, scale, ref_ids)
+    config = {
+        "id": "codeidx-static",
+        "revision": digest[:12],
+        "dims": args.dims,
+        "pooling": "mean",
+        "maxTokens": 256,
+        "queryPrefix": "",
+        "documentPrefix": "",
+        "model": "model.onnx",
+        "sha256": digest,
+        "training": {"command": " ".join(["python3", "scripts/train-static-model.py"] + sys.argv[1:]), "valid_mrr_float": round(best[0], 4), "valid_mrr_int8": round(qmrr, 4), "best_epoch": best[1], "train_pairs": len(tq), "valid_pairs": len(vq), "seed": args.seed},
+        "reference": {"input_ids": ref_ids, "first8": [[round(float(x), 6) for x in row[:8]] for row in ref]},
+    }
+    with open(os.path.join(args.out, "codeidx-model.json"), "w") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    metrics["valid_mrr_int8"] = round(qmrr, 4)
+    metrics["sha256"] = digest
+    with open(args.metrics, "w") as f:
+        json.dump(metrics, f, indent=2)
+    print(f"wrote {onnx_path} ({os.path.getsize(onnx_path) / 1e6:.1f} MB, sha256 {digest})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
