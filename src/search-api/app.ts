@@ -31,7 +31,7 @@ import { REPO_PATTERN, parseSearchBody, parseSearchQuery, type SearchParams } fr
 import { APP_JS } from './web/app-js.js';
 import { DOCS_HTML, DOCS_JS } from './web/docs-html.js';
 import { renderIndexHtml } from './web/index-html.js';
-import { STYLE_CSS } from './web/style-css.js';
+import { FAVICON_SVG, STYLE_CSS } from './web/style-css.js';
 
 /** Version reported by `/openapi.json` unless given. */
 export const API_VERSION = '1.0.0';
@@ -275,6 +275,8 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.get('/assets/app.js', asset(APP_JS, 'text/javascript; charset=utf-8'));
   app.get('/assets/docs.js', asset(DOCS_JS, 'text/javascript; charset=utf-8'));
   app.get('/assets/style.css', asset(STYLE_CSS, 'text/css; charset=utf-8'));
+  app.get('/favicon.svg', asset(FAVICON_SVG, 'image/svg+xml'));
+  app.get('/favicon.ico', (c) => c.redirect('/favicon.svg', 301));
 
   app.notFound((c) => errorJson(c, 404, { error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }));
 

@@ -97,7 +97,7 @@ function renderResult(result, terms) {
     meta.append(' · ');
   }
   meta.append(result.language + ' · ' + shortRef(result.ref) +
-    (result.commit ? ' @ ' + result.commit.slice(0, 7) : '') + ' · score ' + result.score.toFixed(4));
+    (result.commit ? ' @ ' + result.commit.slice(0, 7) : '') + ' · score ' + result.score.toPrecision(3));
   item.append(meta);
   const pre = el('pre', 'snippet');
   const code = el('code');

@@ -12,6 +12,7 @@ export const DOCS_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>codeidx — API docs</title>
 <link rel="stylesheet" href="/assets/style.css">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <script type="module" src="/assets/docs.js"></script>
 </head>
 <body>

@@ -20,6 +20,7 @@ export function renderIndexHtml(options: IndexHtmlOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>codeidx — code search</title>
 <link rel="stylesheet" href="/assets/style.css">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <script type="module" src="/assets/app.js"></script>
 </head>
 <body data-token-required="${options.tokenRequired ? 'true' : 'false'}">

@@ -3,6 +3,10 @@
  * Light and dark themes follow the system; focus is always visible.
  */
 
+/** The page icon (a magnifier), SVG. */
+export const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="13" cy="13" r="9" fill="none" stroke="#0550ae" stroke-width="4"/><path d="M20 20l9 9" stroke="#0550ae" stroke-width="4" stroke-linecap="round"/></svg>';
+
 /** The stylesheet. */
 export const STYLE_CSS = `:root {
   color-scheme: light dark;
@@ -29,8 +33,9 @@ button { cursor: pointer; background: var(--accent); color: #fff; border-color: 
 button[type="button"] { background: var(--bg); color: var(--fg); border-color: var(--border); }
 .help { color: var(--muted); font-size: 0.875rem; margin: 0.25rem 0 0.75rem; }
 kbd { border: 1px solid var(--border); border-radius: 4px; padding: 0 0.3rem; font-size: 0.8rem; }
-.filters { display: grid; grid-template-columns: repeat(4, auto 1fr); gap: 0.4rem 0.6rem; align-items: center; border: 1px solid var(--border); border-radius: 6px; }
-@media (max-width: 50rem) { .filters { grid-template-columns: auto 1fr; } }
+.filters { display: grid; grid-template-columns: repeat(4, auto minmax(0, 1fr)); gap: 0.4rem 0.6rem; align-items: center; min-width: 0; border: 1px solid var(--border); border-radius: 6px; }
+.filters input, .filters select { width: 100%; min-width: 0; }
+@media (max-width: 50rem) { .filters { grid-template-columns: auto minmax(0, 1fr); } }
 details { margin: 0.75rem 0; }
 details label { display: block; margin: 0.4rem 0 0.2rem; }
 #status { min-height: 1.5rem; color: var(--muted); }
