@@ -76,7 +76,9 @@ export class WorkerPoolChunker implements Chunker {
   /** Whether any task has completed: before that, a failure means the pool cannot start. */
   private started = false;
   private broken: CodeidxError | null = null;
-  private closed = false;
+  private closing: Promise<void> | null = null;
+  /** Tasks submitted and not yet settled: `close` waits for them (piscina's own close does not wait for queued tasks). */
+  private readonly inFlight = new Set<Promise<ChunkTaskResult>>();
 
   /**
    * Starts the threads (grammars load on first use; see `create` to load them up front).
@@ -160,11 +162,21 @@ export class WorkerPoolChunker implements Chunker {
     return out;
   }
 
-  /** Waits for queued tasks, then stops every thread. Idempotent. */
+  /** Worker threads currently alive (0 after `close`). */
+  get activeThreads(): number {
+    return this.pool.threads.length;
+  }
+
+  /**
+   * Stops accepting files, waits until every file already submitted is chunked (their promises
+   * resolve normally), then stops every thread. Idempotent.
+   */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.pool.close();
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.inFlight]);
+      await this.pool.close();
+    })();
+    return this.closing;
   }
 
   /** Same as `close` (the name `TreeSitterChunker` uses). */
@@ -174,15 +186,19 @@ export class WorkerPoolChunker implements Chunker {
 
   /** Runs one task; maps the outcomes back to chunks or `ChunkError`s. */
   private async run(files: readonly SourceFile[]): Promise<Array<Chunk[] | ChunkError>> {
-    if (this.closed) {
+    if (this.closing) {
       throw new CodeidxError('the chunker pool is closed', { hint: 'create a new WorkerPoolChunker' });
     }
     if (this.broken) throw this.broken;
     let result: ChunkTaskResult;
+    const task = this.pool.run({ files });
+    this.inFlight.add(task);
     try {
-      result = await this.pool.run({ files });
+      result = await task;
     } catch (error) {
       return this.crashed(files, error);
+    } finally {
+      this.inFlight.delete(task);
     }
     this.consecutiveCrashes = 0;
     this.started = true;
@@ -200,11 +216,6 @@ export class WorkerPoolChunker implements Chunker {
 
   /** A task rejected: the worker died (or never started). Per-file error, unless systemic. */
   private crashed(files: readonly SourceFile[], error: unknown): Array<Chunk[] | ChunkError> {
-    if (this.closed) {
-      throw new CodeidxError(`the chunker pool was closed while chunking: ${describe(error)}`, {
-        cause: error,
-      });
-    }
     this.consecutiveCrashes++;
     if (!this.started || this.consecutiveCrashes >= MAX_CONSECUTIVE_CRASHES) {
       this.broken ??= new CodeidxError(
