@@ -11,14 +11,22 @@ import { QdrantVectorStore } from '../../src/adapters/qdrant/qdrant-vector-store
 import { VectorStoreError } from '../../src/core/errors.js';
 import type { VectorStore } from '../../src/core/ports.js';
 import type { EmbeddingSpace } from '../../src/core/types.js';
-import { CONFORMANCE_SPACE, axisVector, describeVectorStoreConformance, makePoint } from '../conformance/vector-store-conformance.js';
+import {
+  CONFORMANCE_SPACE,
+  axisVector,
+  describeVectorStoreConformance,
+  makePoint,
+} from '../conformance/vector-store-conformance.js';
 
 const url = process.env.QDRANT_URL;
 const apiKey = process.env.QDRANT_API_KEY || undefined;
 const run = randomBytes(3).toString('hex');
 let counter = 0;
 
-function store(space: EmbeddingSpace | null, extra: { collection?: string; prefix?: string } = {}): QdrantVectorStore {
+function store(
+  space: EmbeddingSpace | null,
+  extra: { collection?: string; prefix?: string } = {},
+): QdrantVectorStore {
   return new QdrantVectorStore({
     url: url ?? 'http://localhost:6333',
     apiKey,
@@ -45,14 +53,23 @@ if (url) {
       try {
         await v1.init();
         await v1.upsert([makePoint({ path: 'a.ts', text: 'old', vector: axisVector(1) })]);
-        const other = store({ modelId: 'other/model', revision: 'v1', dims: 16 }, { collection: v1.collectionName, prefix });
+        const other = store(
+          { modelId: 'other/model', revision: 'v1', dims: 16 },
+          { collection: v1.collectionName, prefix },
+        );
         await expect(other.init()).rejects.toBeInstanceOf(VectorStoreError);
         expect(await v1.count()).toBe(1);
 
         await v2.init();
         await v2.upsert([makePoint({ path: 'b.ts', text: 'new', vector: axisVector(1) })]);
         expect((await v2.promoteAlias({ force: true })).previous).toBe(v1.collectionName);
-        const [hit] = await v2.query({ text: 'new', vector: axisVector(1), mode: 'hybrid', k: 1, filter: {} });
+        const [hit] = await v2.query({
+          text: 'new',
+          vector: axisVector(1),
+          mode: 'hybrid',
+          k: 1,
+          filter: {},
+        });
         expect(hit?.path).toBe('b.ts');
       } finally {
         await v1.drop();

@@ -40,7 +40,7 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
 export function httpStatusOf(error: unknown): number | undefined {
   if (error instanceof QdrantClientResourceExhaustedError) return 429;
   if (typeof error === 'object' && error !== null && 'status' in error) {
-    const status = (error as { status: unknown }).status;
+    const status = error.status;
     if (typeof status === 'number') return status;
   }
   const match = error instanceof Error ? /Unexpected Response: (\d{3})/.exec(error.message) : null;
@@ -64,10 +64,14 @@ export function connectionCodeOf(error: unknown): string | undefined {
 /** The server's error text (`status.error` of Qdrant's answer), or the error's own message. */
 export function serverMessageOf(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'data' in error) {
-    const data = (error as { data: unknown }).data;
+    const data = error.data;
     if (typeof data === 'object' && data !== null) {
       const status = (data as { status?: unknown }).status;
-      if (typeof status === 'object' && status !== null && typeof (status as { error?: unknown }).error === 'string') {
+      if (
+        typeof status === 'object' &&
+        status !== null &&
+        typeof (status as { error?: unknown }).error === 'string'
+      ) {
         return (status as { error: string }).error;
       }
     }
@@ -95,7 +99,12 @@ export function retryAfterSecondsOf(error: unknown): number | undefined {
  * Wraps the final failure of `operation` against the server at `url` in a `VectorStoreError`
  * (client error as `cause`), with a message that names the URL and a hint for the usual fix.
  */
-export function toVectorStoreError(error: unknown, url: string, operation: string, attempts: number): VectorStoreError {
+export function toVectorStoreError(
+  error: unknown,
+  url: string,
+  operation: string,
+  attempts: number,
+): VectorStoreError {
   if (error instanceof VectorStoreError) return error;
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
   if (error instanceof QdrantClientTimeoutError) {

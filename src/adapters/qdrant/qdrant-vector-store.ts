@@ -187,7 +187,10 @@ export function statePointId(scope: RefScope): string {
 
 /** Normalises a path prefix ("./src/core/" → "src/core"), as the SQLite store does. */
 function normalizePathPrefix(prefix: string): string {
-  return prefix.replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+  return prefix
+    .replace(/^(\.\/)+/, '')
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '');
 }
 
 function match(key: string, value: string): Condition {
@@ -239,7 +242,11 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function positiveInt(name: string, value: number | undefined, fallback: number | undefined): number | undefined {
+function positiveInt(
+  name: string,
+  value: number | undefined,
+  fallback: number | undefined,
+): number | undefined {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 0) {
     throw new ConfigError(`Qdrant option ${name} must be a non-negative integer, got ${value}`, {
@@ -295,10 +302,15 @@ export class QdrantVectorStore implements VectorStore {
     try {
       parsed = new URL(options.url);
     } catch (cause) {
-      throw new ConfigError(`invalid Qdrant URL "${options.url}"`, { cause, hint: 'use e.g. http://localhost:6333' });
+      throw new ConfigError(`invalid Qdrant URL "${options.url}"`, {
+        cause,
+        hint: 'use e.g. http://localhost:6333',
+      });
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new ConfigError(`invalid Qdrant URL "${options.url}": not http(s)`, { hint: 'use e.g. http://localhost:6333' });
+      throw new ConfigError(`invalid Qdrant URL "${options.url}": not http(s)`, {
+        hint: 'use e.g. http://localhost:6333',
+      });
     }
     this.options = options;
     this.space = options.space;
@@ -312,13 +324,23 @@ export class QdrantVectorStore implements VectorStore {
     }
     this.searchTarget = this.collectionName;
     this.logger = options.logger;
-    if (options.apiKey !== undefined && parsed.protocol === 'http:' && !/^(localhost|127\.|\[::1\])/.test(parsed.host)) {
-      this.logger?.warn('Qdrant API key sent over plain http', { url: this.url, hint: 'use https:// for a remote server' });
+    if (
+      options.apiKey !== undefined &&
+      parsed.protocol === 'http:' &&
+      !/^(localhost|127\.|\[::1\])/.test(parsed.host)
+    ) {
+      this.logger?.warn('Qdrant API key sent over plain http', {
+        url: this.url,
+        hint: 'use https:// for a remote server',
+      });
     }
     this.batchSize = positiveInt('batchSize', options.batchSize, 256) || 256;
     this.retries = positiveInt('retries', options.retries, 5) ?? 5;
     this.minDelay = positiveInt('retryMinDelayMs', options.retryMinDelayMs, 250) ?? 250;
-    this.maxDelay = Math.max(this.minDelay, positiveInt('retryMaxDelayMs', options.retryMaxDelayMs, 10_000) ?? 10_000);
+    this.maxDelay = Math.max(
+      this.minDelay,
+      positiveInt('retryMaxDelayMs', options.retryMaxDelayMs, 10_000) ?? 10_000,
+    );
     positiveInt('shardNumber', options.shardNumber, undefined);
     positiveInt('replicationFactor', options.replicationFactor, undefined);
     positiveInt('writeConsistencyFactor', options.writeConsistencyFactor, undefined);
@@ -335,7 +357,10 @@ export class QdrantVectorStore implements VectorStore {
         checkCompatibility: false,
       });
     } catch (cause) {
-      throw new ConfigError(`invalid Qdrant URL "${options.url}"`, { cause, hint: 'use e.g. http://localhost:6333' });
+      throw new ConfigError(`invalid Qdrant URL "${options.url}"`, {
+        cause,
+        hint: 'use e.g. http://localhost:6333',
+      });
     }
   }
 
@@ -354,9 +379,15 @@ export class QdrantVectorStore implements VectorStore {
     const version = await this.request('version check', () => this.client.versionInfo());
     const [major, minor] = version.version.split('.').map(Number);
     if (major !== 1 || (minor ?? 0) < 16) {
-      this.logger?.warn('Qdrant server version may be incompatible', { url: this.url, version: version.version, tested: '1.19' });
+      this.logger?.warn('Qdrant server version may be incompatible', {
+        url: this.url,
+        version: version.version,
+        tested: '1.19',
+      });
     }
-    const { exists } = await this.request('collection lookup', () => this.client.collectionExists(this.collectionName));
+    const { exists } = await this.request('collection lookup', () =>
+      this.client.collectionExists(this.collectionName),
+    );
     if (!exists) await this.createCollection();
     const info = await this.request('collection info', () => this.client.getCollection(this.collectionName));
     this.checkCollection(info);
@@ -394,19 +425,28 @@ export class QdrantVectorStore implements VectorStore {
       space: this.space,
     };
     const body: Schemas['CreateCollection'] = {
-      vectors: this.space ? { [DENSE_VECTOR]: { size: this.space.dims, distance: 'Cosine', on_disk: onDisk } } : {},
+      vectors: this.space
+        ? { [DENSE_VECTOR]: { size: this.space.dims, distance: 'Cosine', on_disk: onDisk } }
+        : {},
       sparse_vectors: { [SPARSE_VECTOR]: { modifier: 'idf', index: { on_disk: onDisk } } },
       metadata: { codeidx: metadata as unknown as Record<string, unknown> },
       ...(o.shardNumber !== undefined ? { shard_number: o.shardNumber } : {}),
       ...(o.replicationFactor !== undefined ? { replication_factor: o.replicationFactor } : {}),
-      ...(o.writeConsistencyFactor !== undefined ? { write_consistency_factor: o.writeConsistencyFactor } : {}),
+      ...(o.writeConsistencyFactor !== undefined
+        ? { write_consistency_factor: o.writeConsistencyFactor }
+        : {}),
       ...(this.space && (o.quantization ?? 'int8') === 'int8'
         ? { quantization_config: { scalar: { type: 'int8', quantile: 0.99, always_ram: true } } }
         : {}),
     };
     try {
-      await this.request('collection creation', () => this.client.createCollection(this.collectionName, body));
-      this.logger?.info('Qdrant collection created', { collection: this.collectionName, space: spaceLabel(this.space) });
+      await this.request('collection creation', () =>
+        this.client.createCollection(this.collectionName, body),
+      );
+      this.logger?.info('Qdrant collection created', {
+        collection: this.collectionName,
+        space: spaceLabel(this.space),
+      });
     } catch (error) {
       // Another process created it between our lookup and our create: fine, init() checks it next.
       const cause = error instanceof VectorStoreError ? error.cause : error;
@@ -417,31 +457,48 @@ export class QdrantVectorStore implements VectorStore {
   private checkCollection(info: Schemas['CollectionInfo']): void {
     const params = info.config.params;
     const vectors = (params.vectors ?? {}) as Record<string, unknown>;
-    const dense = isRecord(vectors[DENSE_VECTOR]) ? (vectors[DENSE_VECTOR] as { size?: unknown; distance?: unknown }) : null;
+    const dense = isRecord(vectors[DENSE_VECTOR])
+      ? (vectors[DENSE_VECTOR] as { size?: unknown; distance?: unknown })
+      : null;
     const sparse = params.sparse_vectors?.[SPARSE_VECTOR];
     const meta = isRecord(info.config.metadata) ? info.config.metadata.codeidx : undefined;
-    const stored = isRecord(meta) && meta.format === QDRANT_STORE_FORMAT ? (meta as unknown as CollectionMetadata) : null;
+    const stored =
+      isRecord(meta) && meta.format === QDRANT_STORE_FORMAT ? (meta as unknown as CollectionMetadata) : null;
     const where = `Qdrant collection ${this.collectionName} at ${this.url}`;
     const hint =
       'point codeidx at another collection (collection option / a new prefix), or delete that collection to rebuild it; nothing was changed';
     if (typeof vectors.size === 'number') {
-      throw new VectorStoreError(`${where} has a single unnamed vector of ${vectors.size} dims, not a codeidx layout`, { hint });
+      throw new VectorStoreError(
+        `${where} has a single unnamed vector of ${vectors.size} dims, not a codeidx layout`,
+        { hint },
+      );
     }
     if (this.space === null ? dense !== null : dense === null || dense.size !== this.space.dims) {
-      const found = dense ? `a "${DENSE_VECTOR}" vector of ${String(dense.size)} dims` : `no "${DENSE_VECTOR}" vector`;
-      throw new VectorStoreError(`${where} has ${found}, but this store holds ${describeSpace(this.space)}`, { hint });
+      const found = dense
+        ? `a "${DENSE_VECTOR}" vector of ${String(dense.size)} dims`
+        : `no "${DENSE_VECTOR}" vector`;
+      throw new VectorStoreError(`${where} has ${found}, but this store holds ${describeSpace(this.space)}`, {
+        hint,
+      });
     }
     if (dense !== null && dense.distance !== 'Cosine') {
-      throw new VectorStoreError(`${where} uses ${String(dense.distance)} distance, codeidx needs Cosine`, { hint });
+      throw new VectorStoreError(`${where} uses ${String(dense.distance)} distance, codeidx needs Cosine`, {
+        hint,
+      });
     }
     if (!sparse || sparse.modifier !== 'idf') {
-      throw new VectorStoreError(`${where} has no sparse "${SPARSE_VECTOR}" vector with the idf modifier`, { hint });
+      throw new VectorStoreError(`${where} has no sparse "${SPARSE_VECTOR}" vector with the idf modifier`, {
+        hint,
+      });
     }
     if (stored !== null) {
       if (stored.schemaVersion !== QDRANT_SCHEMA_VERSION) {
-        throw new VectorStoreError(`${where} has layout version ${stored.schemaVersion}, this codeidx writes ${QDRANT_SCHEMA_VERSION}`, {
-          hint: 'upgrade codeidx, or index into a new collection',
-        });
+        throw new VectorStoreError(
+          `${where} has layout version ${stored.schemaVersion}, this codeidx writes ${QDRANT_SCHEMA_VERSION}`,
+          {
+            hint: 'upgrade codeidx, or index into a new collection',
+          },
+        );
       }
       if (!sameSpace(stored.space, this.space)) {
         throw new VectorStoreError(
@@ -486,7 +543,11 @@ export class QdrantVectorStore implements VectorStore {
       if (previous !== null) actions.push({ delete_alias: { alias_name: this.aliasName } });
       actions.push({ create_alias: { alias_name: this.aliasName, collection_name: this.collectionName } });
       await this.request('alias switch', () => this.client.updateCollectionAliases({ actions }));
-      this.logger?.info('Qdrant alias moved', { alias: this.aliasName, from: previous, to: this.collectionName });
+      this.logger?.info('Qdrant alias moved', {
+        alias: this.aliasName,
+        from: previous,
+        to: this.collectionName,
+      });
     }
     this.searchTarget = this.aliasName;
     return { previous: previous === this.collectionName ? null : previous };
@@ -513,25 +574,36 @@ export class QdrantVectorStore implements VectorStore {
   private toStruct(p: Point): Schemas['PointStruct'] {
     const what = `point ${p.id} (${p.path})`;
     if (!UUID.test(p.id)) {
-      throw new VectorStoreError(`${what} has an id that is not a UUID`, { hint: 'build ids with core pointId()' });
+      throw new VectorStoreError(`${what} has an id that is not a UUID`, {
+        hint: 'build ids with core pointId()',
+      });
     }
     const vector: Record<string, number[] | SparseVector> = {};
     if (this.space === null) {
       if (p.vector !== null) {
-        throw new VectorStoreError(`${what} has a vector but the Qdrant store ${this.collectionName} is lexical-only`, {
-          hint: 'open the store with the embedding space of the vectors',
-        });
+        throw new VectorStoreError(
+          `${what} has a vector but the Qdrant store ${this.collectionName} is lexical-only`,
+          {
+            hint: 'open the store with the embedding space of the vectors',
+          },
+        );
       }
     } else {
       if (p.vector === null) {
-        throw new VectorStoreError(`${what} has no vector but ${this.collectionName} holds ${describeSpace(this.space)}`, {
-          hint: 'embed every point before upserting, or use a lexical-only store',
-        });
+        throw new VectorStoreError(
+          `${what} has no vector but ${this.collectionName} holds ${describeSpace(this.space)}`,
+          {
+            hint: 'embed every point before upserting, or use a lexical-only store',
+          },
+        );
       }
       if (p.vector.length !== this.space.dims) {
-        throw new VectorStoreError(`${what} has ${p.vector.length} dims, the store expects ${this.space.dims}`, {
-          hint: 'the embedder and the store must use the same model',
-        });
+        throw new VectorStoreError(
+          `${what} has ${p.vector.length} dims, the store expects ${this.space.dims}`,
+          {
+            hint: 'the embedder and the store must use the same model',
+          },
+        );
       }
       vector[DENSE_VECTOR] = Array.from(p.vector);
     }
@@ -559,7 +631,10 @@ export class QdrantVectorStore implements VectorStore {
     this.ready();
     for (const batch of chunks(ids, this.batchSize)) {
       const bad = batch.find((id) => !UUID.test(id));
-      if (bad !== undefined) throw new VectorStoreError(`cannot delete point "${bad}": not a UUID`, { hint: 'pass ids built by core pointId()' });
+      if (bad !== undefined)
+        throw new VectorStoreError(`cannot delete point "${bad}": not a UUID`, {
+          hint: 'pass ids built by core pointId()',
+        });
       await this.request(`delete of ${batch.length} points`, () =>
         this.client.delete(this.collectionName, { wait: true, points: batch }),
       );
@@ -567,7 +642,11 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   /** Counts the points to delete, then deletes them by filter (`wait=true`). Returns the count. */
-  async deleteByPath(scope: RefScope, paths: readonly string[], keepIds?: ReadonlySet<string>): Promise<number> {
+  async deleteByPath(
+    scope: RefScope,
+    paths: readonly string[],
+    keepIds?: ReadonlySet<string>,
+  ): Promise<number> {
     this.ready();
     let deleted = 0;
     const keep = keepIds ? [...keepIds].filter((id) => UUID.test(id)) : [];
@@ -578,7 +657,9 @@ export class QdrantVectorStore implements VectorStore {
         this.client.count(this.collectionName, { filter, exact: true }),
       );
       if (count === 0) continue;
-      await this.request(`delete of ${batch.length} paths`, () => this.client.delete(this.collectionName, { wait: true, filter }));
+      await this.request(`delete of ${batch.length} paths`, () =>
+        this.client.delete(this.collectionName, { wait: true, filter }),
+      );
       deleted += count;
     }
     return deleted;
@@ -598,20 +679,24 @@ export class QdrantVectorStore implements VectorStore {
   async indexedFiles(scope: RefScope): Promise<Map<string, string[]>> {
     this.ready();
     const files = new Map<string, Set<string>>();
-    await this.scrollAll('indexed files', {
-      filter: scopeFilter(scope),
-      with_payload: { include: ['path', 'file_hash'] },
-      with_vector: false,
-    }, (record) => {
-      const payload = record.payload ?? {};
-      if (typeof payload.path !== 'string' || typeof payload.file_hash !== 'string') {
-        throw this.corrupt(record.id, 'path/file_hash');
-      }
-      let set = files.get(payload.path);
-      if (!set) files.set(payload.path, (set = new Set()));
-      set.add(payload.file_hash);
-      return true;
-    });
+    await this.scrollAll(
+      'indexed files',
+      {
+        filter: scopeFilter(scope),
+        with_payload: { include: ['path', 'file_hash'] },
+        with_vector: false,
+      },
+      (record) => {
+        const payload = record.payload ?? {};
+        if (typeof payload.path !== 'string' || typeof payload.file_hash !== 'string') {
+          throw this.corrupt(record.id, 'path/file_hash');
+        }
+        let set = files.get(payload.path);
+        if (!set) files.set(payload.path, (set = new Set()));
+        set.add(payload.file_hash);
+        return true;
+      },
+    );
     return new Map([...files].map(([path, hashes]) => [path, [...hashes]]));
   }
 
@@ -621,19 +706,24 @@ export class QdrantVectorStore implements VectorStore {
     if (this.space === null || hashes.length === 0) return found;
     for (const batch of chunks([...new Set(hashes)], IN_CHUNK)) {
       const wanted = new Set(batch);
-      await this.scrollAll('vectors by content hash', {
-        filter: { must: [{ key: 'content_hash', match: { any: batch } }] },
-        with_payload: { include: ['content_hash'] },
-        with_vector: [DENSE_VECTOR],
-        limit: Math.min(SCROLL_PAGE, batch.length * 2),
-      }, (record) => {
-        const hash = record.payload?.content_hash;
-        const vector = isRecord(record.vector) ? record.vector[DENSE_VECTOR] : undefined;
-        if (typeof hash !== 'string' || !Array.isArray(vector)) throw this.corrupt(record.id, 'content_hash/dense vector');
-        if (!found.has(hash)) found.set(hash, Float32Array.from(vector as number[]));
-        wanted.delete(hash);
-        return wanted.size > 0;
-      });
+      await this.scrollAll(
+        'vectors by content hash',
+        {
+          filter: { must: [{ key: 'content_hash', match: { any: batch } }] },
+          with_payload: { include: ['content_hash'] },
+          with_vector: [DENSE_VECTOR],
+          limit: Math.min(SCROLL_PAGE, batch.length * 2),
+        },
+        (record) => {
+          const hash = record.payload?.content_hash;
+          const vector = isRecord(record.vector) ? record.vector[DENSE_VECTOR] : undefined;
+          if (typeof hash !== 'string' || !Array.isArray(vector))
+            throw this.corrupt(record.id, 'content_hash/dense vector');
+          if (!found.has(hash)) found.set(hash, Float32Array.from(vector as number[]));
+          wanted.delete(hash);
+          return wanted.size > 0;
+        },
+      );
     }
     return found;
   }
@@ -642,7 +732,9 @@ export class QdrantVectorStore implements VectorStore {
     this.ready();
     const { k, mode } = query;
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) {
-      throw new VectorStoreError(`k must be an integer from 1 to ${MAX_K}, got ${k}`, { hint: 'ask for fewer results' });
+      throw new VectorStoreError(`k must be an integer from 1 to ${MAX_K}, got ${k}`, {
+        hint: 'ask for fewer results',
+      });
     }
     const semanticPossible = this.space !== null && query.vector !== null;
     if (mode === 'semantic' && !semanticPossible) {
@@ -654,14 +746,17 @@ export class QdrantVectorStore implements VectorStore {
       );
     }
     if (this.space !== null && query.vector !== null && query.vector.length !== this.space.dims) {
-      throw new VectorStoreError(`the query vector has ${query.vector.length} dims, the store expects ${this.space.dims}`, {
-        hint: 'the embedder and the store must use the same model',
-      });
+      throw new VectorStoreError(
+        `the query vector has ${query.vector.length} dims, the store expects ${this.space.dims}`,
+        {
+          hint: 'the embedder and the store must use the same model',
+        },
+      );
     }
     const filter = searchFilterToQdrant(query.filter);
     const filterPart = filter ? { filter } : {};
     const sparse = mode === 'semantic' ? null : querySparseVector(query.text);
-    const dense = semanticPossible && mode !== 'lexical' ? Array.from(query.vector as Float32Array) : null;
+    const dense = semanticPossible && mode !== 'lexical' ? Array.from(query.vector) : null;
     let body: Schemas['QueryRequest'];
     if (dense && sparse) {
       const limit = candidateCount(k);
@@ -690,7 +785,11 @@ export class QdrantVectorStore implements VectorStore {
   async getState(scope: RefScope): Promise<IndexState | null> {
     this.ready();
     const records = await this.request('state read', () =>
-      this.client.retrieve(this.collectionName, { ids: [statePointId(scope)], with_payload: true, with_vector: false }),
+      this.client.retrieve(this.collectionName, {
+        ids: [statePointId(scope)],
+        with_payload: true,
+        with_vector: false,
+      }),
     );
     const record = records[0];
     return record ? this.parseState(record.id, record.payload) : null;
@@ -698,7 +797,12 @@ export class QdrantVectorStore implements VectorStore {
 
   async putState(state: IndexState): Promise<void> {
     this.ready();
-    const payload = { record: STATE_RECORD, state_repo: state.repo, state_ref: state.ref, state_json: JSON.stringify(state) };
+    const payload = {
+      record: STATE_RECORD,
+      state_repo: state.repo,
+      state_ref: state.ref,
+      state_json: JSON.stringify(state),
+    };
     await this.request('state write', () =>
       this.client.upsert(this.collectionName, {
         wait: true,
@@ -712,17 +816,23 @@ export class QdrantVectorStore implements VectorStore {
     const must: Condition[] = [match('record', STATE_RECORD)];
     if (repo !== undefined) must.push(match('state_repo', repo));
     const states: IndexState[] = [];
-    await this.scrollAll('state listing', { filter: { must }, with_payload: true, with_vector: false }, (record) => {
-      states.push(this.parseState(record.id, record.payload));
-      return true;
-    });
+    await this.scrollAll(
+      'state listing',
+      { filter: { must }, with_payload: true, with_vector: false },
+      (record) => {
+        states.push(this.parseState(record.id, record.payload));
+        return true;
+      },
+    );
     return states;
   }
 
   async count(scope?: RefScope): Promise<number> {
     this.ready();
     const filter: Filter = scope ? scopeFilter(scope) : { must_not: [match('record', STATE_RECORD)] };
-    const { count } = await this.request('count', () => this.client.count(this.collectionName, { filter, exact: true }));
+    const { count } = await this.request('count', () =>
+      this.client.count(this.collectionName, { filter, exact: true }),
+    );
     return count;
   }
 
@@ -754,7 +864,11 @@ export class QdrantVectorStore implements VectorStore {
     }
   }
 
-  private toHit(id: Schemas['ExtendedPointId'], payload: Record<string, unknown> | null | undefined, score: number): SearchHit {
+  private toHit(
+    id: Schemas['ExtendedPointId'],
+    payload: Record<string, unknown> | null | undefined,
+    score: number,
+  ): SearchHit {
     const p = (payload ?? {}) as Partial<ChunkPayload>;
     if (
       typeof p.repo !== 'string' ||
@@ -783,7 +897,10 @@ export class QdrantVectorStore implements VectorStore {
     };
   }
 
-  private parseState(id: Schemas['ExtendedPointId'], payload: Record<string, unknown> | null | undefined): IndexState {
+  private parseState(
+    id: Schemas['ExtendedPointId'],
+    payload: Record<string, unknown> | null | undefined,
+  ): IndexState {
     const json = payload?.state_json;
     if (typeof json !== 'string') throw this.corrupt(id, 'state_json');
     let state: unknown;
@@ -805,21 +922,28 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   private corrupt(id: Schemas['ExtendedPointId'], what: string, cause?: unknown): VectorStoreError {
-    return new VectorStoreError(`point ${String(id)} of Qdrant collection ${this.collectionName} at ${this.url} has no valid ${what}`, {
-      cause,
-      hint: 'the collection was written by something else than codeidx, or by an incompatible version; run a full re-index into a new collection',
-    });
+    return new VectorStoreError(
+      `point ${String(id)} of Qdrant collection ${this.collectionName} at ${this.url} has no valid ${what}`,
+      {
+        cause,
+        hint: 'the collection was written by something else than codeidx, or by an incompatible version; run a full re-index into a new collection',
+      },
+    );
   }
 
   private ready(): void {
     if (this.closed) throw this.closedError();
     if (!this.initialised) {
-      throw new VectorStoreError(`Qdrant store ${this.collectionName} is not initialised`, { hint: 'call init() before using the store' });
+      throw new VectorStoreError(`Qdrant store ${this.collectionName} is not initialised`, {
+        hint: 'call init() before using the store',
+      });
     }
   }
 
   private closedError(): VectorStoreError {
-    return new VectorStoreError(`Qdrant store ${this.collectionName} is closed`, { hint: 'open a new store' });
+    return new VectorStoreError(`Qdrant store ${this.collectionName} is closed`, {
+      hint: 'open a new store',
+    });
   }
 
   /** Runs one client call with retries on transient failures; the final failure becomes a VectorStoreError. */

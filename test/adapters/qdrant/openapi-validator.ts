@@ -22,7 +22,9 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import * as ajvFormats from 'ajv-formats';
 
 /** Default location of the document: `shared/qdrant/openapi.json` beside the repository. */
-export const QDRANT_OPENAPI_PATH = fileURLToPath(new URL('../../../../shared/qdrant/openapi.json', import.meta.url));
+export const QDRANT_OPENAPI_PATH = fileURLToPath(
+  new URL('../../../../shared/qdrant/openapi.json', import.meta.url),
+);
 
 const SCHEMA_ID = 'qdrant-openapi';
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
@@ -96,7 +98,9 @@ export function toJsonSchema(node: Json, strictObjects: boolean): Json {
       out[key] = `${SCHEMA_ID}${value}`;
     } else if (key === 'properties' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
       // Property names are not schema keywords: convert each property's schema, keep the names.
-      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJsonSchema(v, strictObjects)]));
+      out[key] = Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, toJsonSchema(v, strictObjects)]),
+      );
     } else {
       out[key] = toJsonSchema(value, strictObjects);
     }
@@ -125,7 +129,10 @@ function newAjv(coerceTypes: boolean): Ajv {
   ajvFormats.default.default(ajv);
   for (const name of ['uint', 'uint8', 'uint16', 'uint32', 'uint64', 'usize']) {
     const max = UINT_MAX[name] ?? Number.MAX_SAFE_INTEGER;
-    ajv.addFormat(name, { type: 'number', validate: (x: number) => Number.isInteger(x) && x >= 0 && x <= max });
+    ajv.addFormat(name, {
+      type: 'number',
+      validate: (x: number) => Number.isInteger(x) && x >= 0 && x <= max,
+    });
   }
   for (const name of ['int', 'int32', 'int64']) {
     ajv.addFormat(name, { type: 'number', validate: (x: number) => Number.isInteger(x) });
@@ -158,7 +165,7 @@ export class OpenApiValidator {
     };
     this.documentVersion = doc.info.version;
     const strict = options.strictObjects ?? true;
-    const root = toJsonSchema({ $id: SCHEMA_ID, components: doc.components as unknown as Json } as Json, strict);
+    const root = toJsonSchema({ $id: SCHEMA_ID, components: doc.components as unknown as Json }, strict);
     const bodies = newAjv(false);
     const queries = newAjv(true);
     bodies.addSchema(root as object);
@@ -182,7 +189,9 @@ export class OpenApiValidator {
         const queryParams = (operation.parameters ?? []).filter((p) => p.in === 'query');
         const querySchema = {
           type: 'object',
-          properties: Object.fromEntries(queryParams.map((p) => [p.name, toJsonSchema(p.schema ?? {}, strict)])),
+          properties: Object.fromEntries(
+            queryParams.map((p) => [p.name, toJsonSchema(p.schema ?? {}, strict)]),
+          ),
           required: queryParams.filter((p) => p.required).map((p) => p.name),
           additionalProperties: false,
         };
@@ -211,7 +220,12 @@ export class OpenApiValidator {
     const pathname = url.pathname.replace(/\/+$/, '') || '/';
     const candidates = this.routes.filter((r) => r.regex.test(pathname));
     if (candidates.length === 0) {
-      return { operationId: null, pathParams: {}, query: {}, errors: [`no such path in the Qdrant API: ${pathname}`] };
+      return {
+        operationId: null,
+        pathParams: {},
+        query: {},
+        errors: [`no such path in the Qdrant API: ${pathname}`],
+      };
     }
     const route = candidates.find((r) => r.method === method);
     if (!route) {
@@ -260,6 +274,9 @@ export class OpenApiValidator {
 function formatErrors(validate: ValidateFunction): string {
   return (validate.errors ?? [])
     .slice(0, 5)
-    .map((e) => `${e.instancePath || '/'} ${e.message ?? 'invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`)
+    .map(
+      (e) =>
+        `${e.instancePath || '/'} ${e.message ?? 'invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+    )
     .join('; ');
 }

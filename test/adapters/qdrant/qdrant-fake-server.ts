@@ -227,7 +227,9 @@ export class FakeQdrantServer {
       const result = this.dispatch(validation.operationId ?? '', validation.pathParams, body);
       // GET / answers VersionInfo itself; every other operation wraps its result.
       const payload =
-        validation.operationId === 'root' ? result : { result, status: 'ok', time: (performance.now() - started) / 1000 };
+        validation.operationId === 'root'
+          ? result
+          : { result, status: 'ok', time: (performance.now() - started) / 1000 };
       const problems = this.validator.validateResponse(validation.operationId ?? '', payload);
       if (problems.length > 0) this.responseErrors.push(...problems);
       send(200, payload);
@@ -243,11 +245,7 @@ export class FakeQdrantServer {
     return found;
   }
 
-  private dispatch(
-    operationId: string,
-    params: Record<string, string>,
-    body: unknown,
-  ): unknown {
+  private dispatch(operationId: string, params: Record<string, string>, body: unknown): unknown {
     const b = (body ?? {}) as Record<string, unknown>;
     const name = params.collection_name;
     switch (operationId) {
@@ -267,9 +265,26 @@ export class FakeQdrantServer {
         return existed;
       }
       case 'update_aliases':
-        return this.updateAliases(b.actions as Array<Record<string, { alias_name?: string; collection_name?: string; old_alias_name?: string; new_alias_name?: string }>>);
+        return this.updateAliases(
+          b.actions as Array<
+            Record<
+              string,
+              {
+                alias_name?: string;
+                collection_name?: string;
+                old_alias_name?: string;
+                new_alias_name?: string;
+              }
+            >
+          >,
+        );
       case 'get_collections_aliases':
-        return { aliases: [...this.aliases].map(([alias_name, collection_name]) => ({ alias_name, collection_name })) };
+        return {
+          aliases: [...this.aliases].map(([alias_name, collection_name]) => ({
+            alias_name,
+            collection_name,
+          })),
+        };
       case 'get_collection_aliases': {
         const c = this.collection(name);
         return {
@@ -338,7 +353,12 @@ export class FakeQdrantServer {
   }
 
   private updateAliases(
-    actions: Array<Record<string, { alias_name?: string; collection_name?: string; old_alias_name?: string; new_alias_name?: string }>>,
+    actions: Array<
+      Record<
+        string,
+        { alias_name?: string; collection_name?: string; old_alias_name?: string; new_alias_name?: string }
+      >
+    >,
   ): boolean {
     // Atomic: apply to a copy, commit only if every action succeeds (as Qdrant does).
     const next = new Map(this.aliases);
@@ -358,7 +378,8 @@ export class FakeQdrantServer {
       } else if (action.rename_alias) {
         const { old_alias_name = '', new_alias_name = '' } = action.rename_alias;
         const target = next.get(old_alias_name);
-        if (target === undefined) throw new HttpError(404, `Not found: Alias \`${old_alias_name}\` doesn't exist!`);
+        if (target === undefined)
+          throw new HttpError(404, `Not found: Alias \`${old_alias_name}\` doesn't exist!`);
         next.delete(old_alias_name);
         next.set(new_alias_name, target);
       }
@@ -390,7 +411,13 @@ export class FakeQdrantServer {
       segments_count: 1,
       config: {
         params,
-        hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false },
+        hnsw_config: {
+          m: 16,
+          ef_construct: 100,
+          full_scan_threshold: 10000,
+          max_indexing_threads: 0,
+          on_disk: false,
+        },
         optimizer_config: {
           deleted_threshold: 0.2,
           vacuum_min_vector_number: 1000,
@@ -410,25 +437,38 @@ export class FakeQdrantServer {
   }
 
   private upsert(c: FakeCollection, body: Record<string, unknown>): unknown {
-    if (!Array.isArray(body.points)) throw new HttpError(501, 'the fake supports the points list form of upsert only');
+    if (!Array.isArray(body.points))
+      throw new HttpError(501, 'the fake supports the points list form of upsert only');
     const prepared: FakePoint[] = [];
-    for (const raw of body.points as Array<{ id: PointId; vector: unknown; payload?: Record<string, unknown> | null }>) {
-      if (Array.isArray(raw.vector)) throw new HttpError(400, 'Wrong input: Not existing vector name error: ');
+    for (const raw of body.points as Array<{
+      id: PointId;
+      vector: unknown;
+      payload?: Record<string, unknown> | null;
+    }>) {
+      if (Array.isArray(raw.vector))
+        throw new HttpError(400, 'Wrong input: Not existing vector name error: ');
       const vector: Record<string, StoredVector> = {};
       for (const [vname, value] of Object.entries((raw.vector ?? {}) as Record<string, unknown>)) {
         const dense = c.dense[vname];
         const sparse = c.sparse[vname];
         if (dense) {
-          if (!Array.isArray(value)) throw new HttpError(400, `Wrong input: Conversion between sparse and regular vectors failed`);
+          if (!Array.isArray(value))
+            throw new HttpError(400, `Wrong input: Conversion between sparse and regular vectors failed`);
           const v = value as number[];
           if (v.length !== dense.size) {
-            throw new HttpError(400, `Wrong input: Vector dimension error: expected dim: ${dense.size}, got ${v.length}`);
+            throw new HttpError(
+              400,
+              `Wrong input: Vector dimension error: expected dim: ${dense.size}, got ${v.length}`,
+            );
           }
           vector[vname] = dense.distance === 'Cosine' ? normalise(v) : v;
         } else if (sparse) {
           const s = value as SparseVector;
           if (s.indices.length !== s.values.length || new Set(s.indices).size !== s.indices.length) {
-            throw new HttpError(400, 'Validation error in JSON body: [points[0].vector.values: must be the same length as indices; indices must be unique]');
+            throw new HttpError(
+              400,
+              'Validation error in JSON body: [points[0].vector.values: must be the same length as indices; indices must be unique]',
+            );
           }
           vector[vname] = { indices: [...s.indices], values: [...s.values] };
         } else {
@@ -453,7 +493,9 @@ export class FakeQdrantServer {
 
   private scroll(c: FakeCollection, b: Record<string, unknown>): unknown {
     const limit = typeof b.limit === 'number' ? b.limit : 10;
-    const sorted = [...c.points.values()].filter((p) => matchesFilter(p, b.filter)).sort((x, y) => compareIds(x.id, y.id));
+    const sorted = [...c.points.values()]
+      .filter((p) => matchesFilter(p, b.filter))
+      .sort((x, y) => compareIds(x.id, y.id));
     let start = 0;
     if (b.offset !== undefined && b.offset !== null) {
       start = sorted.findIndex((p) => compareIds(p.id, b.offset as PointId) >= 0);
@@ -487,15 +529,23 @@ export class FakeQdrantServer {
   }
 
   /** Ranks points for a query or prefetch node. `outerFilter` is the parent's filter (Qdrant propagates it). */
-  private rank(c: FakeCollection, node: Record<string, unknown>, outerFilter: unknown): Array<{ point: FakePoint; score: number }> {
+  private rank(
+    c: FakeCollection,
+    node: Record<string, unknown>,
+    outerFilter: unknown,
+  ): Array<{ point: FakePoint; score: number }> {
     const limit = typeof node.limit === 'number' ? node.limit : 10;
     const filters = [outerFilter, node.filter].filter((f) => f !== undefined && f !== null);
     const accept = (p: FakePoint): boolean => filters.every((f) => matchesFilter(p, f));
-    const query = node.query as unknown;
-    const prefetch = node.prefetch === undefined || node.prefetch === null ? [] : ([] as unknown[]).concat(node.prefetch);
+    const query = node.query;
+    const prefetch =
+      node.prefetch === undefined || node.prefetch === null ? [] : ([] as unknown[]).concat(node.prefetch);
     if (prefetch.length > 0) {
-      const lists = prefetch.map((sub) => this.rank(c, sub as Record<string, unknown>, filters.length > 0 ? { must: filters } : undefined));
-      const fusion = query as { fusion?: string; rrf?: { k?: number | null; weights?: number[] | null } } | undefined;
+      const lists = prefetch.map((sub) =>
+        this.rank(c, sub as Record<string, unknown>, filters.length > 0 ? { must: filters } : undefined),
+      );
+      const fusion = query as
+        { fusion?: string; rrf?: { k?: number | null; weights?: number[] | null } } | undefined;
       let k: number;
       if (fusion?.fusion === 'rrf') k = QDRANT_DEFAULT_RRF_K;
       else if (fusion?.rrf) {
@@ -523,7 +573,10 @@ export class FakeQdrantServer {
       const params = c.dense[using];
       if (!params) throw new HttpError(400, `Wrong input: Not existing vector name error: ${using}`);
       if (vectorQuery.length !== params.size) {
-        throw new HttpError(400, `Wrong input: Vector dimension error: expected dim: ${params.size}, got ${vectorQuery.length}`);
+        throw new HttpError(
+          400,
+          `Wrong input: Vector dimension error: expected dim: ${params.size}, got ${vectorQuery.length}`,
+        );
       }
       const q = params.distance === 'Cosine' ? normalise(vectorQuery as number[]) : (vectorQuery as number[]);
       const scored: Array<{ point: FakePoint; score: number }> = [];
@@ -555,7 +608,10 @@ export class FakeQdrantServer {
       }
       return scored.sort((x, y) => y.score - x.score).slice(0, limit);
     }
-    throw new HttpError(501, `the fake does not implement this query: ${JSON.stringify(query)?.slice(0, 200)}`);
+    throw new HttpError(
+      501,
+      `the fake does not implement this query: ${JSON.stringify(query)?.slice(0, 200)}`,
+    );
   }
 }
 
@@ -582,7 +638,7 @@ function idfWeights(c: FakeCollection, using: string, indices: readonly number[]
 
 function unwrapNearest(query: unknown): unknown {
   if (query && typeof query === 'object' && !Array.isArray(query) && 'nearest' in query) {
-    return (query as { nearest: unknown }).nearest;
+    return query.nearest;
   }
   return query;
 }
@@ -625,7 +681,10 @@ function selectPayload(payload: Record<string, unknown>, selector: unknown): Rec
   return out;
 }
 
-function selectVector(vector: Record<string, StoredVector>, selector: unknown): Record<string, StoredVector> | null {
+function selectVector(
+  vector: Record<string, StoredVector>,
+  selector: unknown,
+): Record<string, StoredVector> | null {
   if (selector === false || selector === null || selector === undefined) return null;
   const names = Array.isArray(selector) ? (selector as string[]) : Object.keys(vector);
   const out: Record<string, StoredVector> = {};
@@ -667,14 +726,19 @@ function matchesCondition(point: FakePoint, condition: unknown): boolean {
     return point.payload[(c.is_null as { key: string }).key] === null;
   }
   if (typeof c.key === 'string') {
-    if (c.key.includes('.') || c.key.includes('[')) throw new HttpError(501, `the fake does not implement nested keys: ${c.key}`);
+    if (c.key.includes('.') || c.key.includes('['))
+      throw new HttpError(501, `the fake does not implement nested keys: ${c.key}`);
     const value = point.payload[c.key];
     const values = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
     const match = c.match as Record<string, unknown> | undefined;
     if (match && 'value' in match) return values.some((v) => v === match.value);
     if (match && 'any' in match) return values.some((v) => (match.any as unknown[]).includes(v));
-    if (match && 'except' in match) return values.length > 0 && values.some((v) => !(match.except as unknown[]).includes(v));
-    throw new HttpError(501, `the fake does not implement this condition: ${JSON.stringify(c).slice(0, 200)}`);
+    if (match && 'except' in match)
+      return values.length > 0 && values.some((v) => !(match.except as unknown[]).includes(v));
+    throw new HttpError(
+      501,
+      `the fake does not implement this condition: ${JSON.stringify(c).slice(0, 200)}`,
+    );
   }
   throw new HttpError(501, `the fake does not implement this condition: ${JSON.stringify(c).slice(0, 200)}`);
 }

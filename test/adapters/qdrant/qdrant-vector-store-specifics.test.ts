@@ -98,7 +98,11 @@ describe('OpenAPI validation in the fake (the guard the other tests rely on)', (
         ['POST', '/collections/c', {}], // no such method
         ['POST', '/collections/c/points/nowhere', {}], // no such path
         ['PUT', '/collections/c', { vectors: { dense: { size: 8, distance: 'cosine' } } }], // enum is "Cosine"
-        ['POST', '/collections/c/points/scroll', { filter: { must: [{ key: 'repo', match: { any: 'x' } }] } }],
+        [
+          'POST',
+          '/collections/c/points/scroll',
+          { filter: { must: [{ key: 'repo', match: { any: 'x' } }] } },
+        ],
       ];
       for (const [method, url, body] of bad) {
         const res = await send(method, url, body);
@@ -136,7 +140,12 @@ describe('QdrantVectorStore request shapes', () => {
     });
     const indexes = since(from, 'create_field_index');
     expect(indexes.every((r) => r.query.wait === true)).toBe(true);
-    const fields = Object.fromEntries(indexes.map((r) => [(r.body as { field_name: string }).field_name, (r.body as { field_schema: unknown }).field_schema]));
+    const fields = Object.fromEntries(
+      indexes.map((r) => [
+        (r.body as { field_name: string }).field_name,
+        (r.body as { field_schema: unknown }).field_schema,
+      ]),
+    );
     expect(fields).toMatchObject({
       repo: { type: 'keyword', is_tenant: true },
       ref: 'keyword',
@@ -168,16 +177,41 @@ describe('QdrantVectorStore request shapes', () => {
   it('upserts in batches with wait=true, deterministic UUIDs, the payload of DESIGN.md and BM25 sparse vectors', async () => {
     const store = newStore({ batchSize: 2 });
     await store.init();
-    const points = [0, 1, 2, 3, 4].map((i) => makePoint({ path: `src/m${i}.ts`, text: `function fooBar${i}() {}`, symbol: `fooBar${i}`, vector: axisVector(i) }));
+    const points = [0, 1, 2, 3, 4].map((i) =>
+      makePoint({
+        path: `src/m${i}.ts`,
+        text: `function fooBar${i}() {}`,
+        symbol: `fooBar${i}`,
+        vector: axisVector(i),
+      }),
+    );
     const from = fake.requests.length;
     await store.upsert(points);
     const upserts = since(from, 'upsert_points');
     expect(upserts.map((r) => (r.body as { points: unknown[] }).points.length)).toEqual([2, 2, 1]);
     expect(upserts.every((r) => r.method === 'PUT' && r.query.wait === true)).toBe(true);
-    const first = (upserts[0]?.body as { points: Array<{ id: string; vector: Record<string, unknown>; payload: Record<string, unknown> }> }).points[0];
+    const first = (
+      upserts[0]?.body as {
+        points: Array<{ id: string; vector: Record<string, unknown>; payload: Record<string, unknown> }>;
+      }
+    ).points[0];
     expect(first?.id).toBe(points[0]?.id);
     expect(Object.keys(first?.payload ?? {}).sort()).toEqual(
-      ['commit', 'content_hash', 'dirs', 'end_line', 'file_hash', 'language', 'path', 'ref', 'repo', 'start_line', 'symbol', 'symbol_kind', 'text'].sort(),
+      [
+        'commit',
+        'content_hash',
+        'dirs',
+        'end_line',
+        'file_hash',
+        'language',
+        'path',
+        'ref',
+        'repo',
+        'start_line',
+        'symbol',
+        'symbol_kind',
+        'text',
+      ].sort(),
     );
     expect(first?.payload.dirs).toEqual(['src']);
     expect(first?.vector.dense).toHaveLength(8);
@@ -190,7 +224,9 @@ describe('QdrantVectorStore request shapes', () => {
   it('hybrid search: one Query API call through the alias, dense + sparse prefetch with the filter, RRF k=60', async () => {
     const store = newStore();
     await store.init();
-    await store.upsert([makePoint({ path: 'src/core/a.ts', text: 'function parseConfig() {}', symbol: 'parseConfig' })]);
+    await store.upsert([
+      makePoint({ path: 'src/core/a.ts', text: 'function parseConfig() {}', symbol: 'parseConfig' }),
+    ]);
     const from = fake.requests.length;
     const hits = await store.query({
       text: 'parse config',
@@ -225,11 +261,18 @@ describe('QdrantVectorStore request shapes', () => {
   it('maps SearchFilter to Qdrant filters on folder boundaries', () => {
     expect(searchFilterToQdrant({})).toBeUndefined();
     expect(searchFilterToQdrant({ pathPrefix: './' })).toBeUndefined();
-    expect(searchFilterToQdrant({ pathPrefix: 'src/core', ref: 'refs/heads/x', symbolKind: 'class' })).toEqual({
+    expect(
+      searchFilterToQdrant({ pathPrefix: 'src/core', ref: 'refs/heads/x', symbolKind: 'class' }),
+    ).toEqual({
       must: [
         { key: 'ref', match: { value: 'refs/heads/x' } },
         { key: 'symbol_kind', match: { value: 'class' } },
-        { should: [{ key: 'dirs', match: { value: 'src/core' } }, { key: 'path', match: { value: 'src/core' } }] },
+        {
+          should: [
+            { key: 'dirs', match: { value: 'src/core' } },
+            { key: 'path', match: { value: 'src/core' } },
+          ],
+        },
       ],
     });
   });
@@ -238,7 +281,14 @@ describe('QdrantVectorStore request shapes', () => {
     const store = newStore();
     await store.init();
     const points = Array.from({ length: 1205 }, (_, i) =>
-      makePoint({ path: `f/${i % 400}.ts`, ordinal: i, text: `t${i}`, fileHash: `h${i % 400}`, contentHash: `c${i}`, vector: axisVector(i % 8) }),
+      makePoint({
+        path: `f/${i % 400}.ts`,
+        ordinal: i,
+        text: `t${i}`,
+        fileHash: `h${i % 400}`,
+        contentHash: `c${i}`,
+        vector: axisVector(i % 8),
+      }),
     );
     await store.upsert(points);
     const from = fake.requests.length;
@@ -248,7 +298,12 @@ describe('QdrantVectorStore request shapes', () => {
     const scrolls = since(from, 'scroll_points');
     expect(scrolls).toHaveLength(2);
     expect(scrolls[0]?.body).toMatchObject({
-      filter: { must: [{ key: 'repo', match: { value: MAIN.repo } }, { key: 'ref', match: { value: MAIN.ref } }] },
+      filter: {
+        must: [
+          { key: 'repo', match: { value: MAIN.repo } },
+          { key: 'ref', match: { value: MAIN.ref } },
+        ],
+      },
       with_payload: { include: ['path', 'file_hash'] },
       with_vector: false,
       limit: 1000,
@@ -273,10 +328,20 @@ describe('QdrantVectorStore request shapes', () => {
     await store.upsert([makePoint({ path: 'a.ts', text: 'state acme alpha refs heads main complete' })]);
     expect(await store.count()).toBe(1);
     expect(await store.count(MAIN)).toBe(1);
-    expect(await store.indexedFiles(MAIN)).toEqual(new Map([['a.ts', [makePoint({ path: 'a.ts', text: 'x' }).fileHash]]]));
-    const hits = await store.query({ text: 'state complete acme', vector: axisVector(0), mode: 'hybrid', k: 10, filter: {} });
+    expect(await store.indexedFiles(MAIN)).toEqual(
+      new Map([['a.ts', [makePoint({ path: 'a.ts', text: 'x' }).fileHash]]]),
+    );
+    const hits = await store.query({
+      text: 'state complete acme',
+      vector: axisVector(0),
+      mode: 'hybrid',
+      k: 10,
+      filter: {},
+    });
     expect(hits.map((h) => h.path)).toEqual(['a.ts']);
-    const statePoint = [...(fake.resolve(store.collectionName)?.points.values() ?? [])].find((p) => p.payload.record === 'state');
+    const statePoint = [...(fake.resolve(store.collectionName)?.points.values() ?? [])].find(
+      (p) => p.payload.record === 'state',
+    );
     expect(statePoint?.vector).toEqual({});
   });
 });
@@ -323,13 +388,30 @@ describe('QdrantVectorStore failures', () => {
   it('a 500 forever fails the indexing run and never writes a complete state; a re-run converges', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codeidx-qdrant-'));
     try {
-      for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(dir, `m${i}.ts`), `export function handler${i}(x: number) {\n  return x + ${i};\n}\n`);
+      for (let i = 0; i < 4; i++)
+        fs.writeFileSync(
+          path.join(dir, `m${i}.ts`),
+          `export function handler${i}(x: number) {\n  return x + ${i};\n}\n`,
+        );
       const embedder = new HashEmbedder();
-      const space: EmbeddingSpace = { modelId: embedder.info.id, revision: embedder.info.revision, dims: embedder.info.dims };
+      const space: EmbeddingSpace = {
+        modelId: embedder.info.id,
+        revision: embedder.info.revision,
+        dims: embedder.info.dims,
+      };
       const prefix = `run${++counter}`;
-      const chunker = new TreeSitterChunker({ tokenCounter: { count: (t) => estimateTokens(t) }, maxTokens: 128 });
+      const chunker = new TreeSitterChunker({
+        tokenCounter: { count: (t) => estimateTokens(t) },
+        maxTokens: 128,
+      });
       const run = async () => {
-        const store = new QdrantVectorStore({ url: fake.url, space, collectionPrefix: prefix, retries: 2, retryMinDelayMs: 1 });
+        const store = new QdrantVectorStore({
+          url: fake.url,
+          space,
+          collectionPrefix: prefix,
+          retries: 2,
+          retryMinDelayMs: 1,
+        });
         await store.init();
         const reader = await openSourceReader(dir);
         try {
@@ -342,12 +424,21 @@ describe('QdrantVectorStore failures', () => {
         }
       };
       const isStateWrite = (r: RecordedRequest) =>
-        r.operationId === 'upsert_points' && (r.body as { points: Array<{ payload?: { record?: string } }> }).points.some((p) => p.payload?.record === 'state');
+        r.operationId === 'upsert_points' &&
+        (r.body as { points: Array<{ payload?: { record?: string } }> }).points.some(
+          (p) => p.payload?.record === 'state',
+        );
       const statesWritten = (from: number) =>
         since(from)
           .filter(isStateWrite)
           .filter((r) => r.status === 200)
-          .map((r) => JSON.parse((r.body as { points: Array<{ payload: { state_json: string } }> }).points[0]?.payload.state_json ?? '{}') as IndexState);
+          .map(
+            (r) =>
+              JSON.parse(
+                (r.body as { points: Array<{ payload: { state_json: string } }> }).points[0]?.payload
+                  .state_json ?? '{}',
+              ) as IndexState,
+          );
 
       fake.failAlways(500, (r) => r.operationId === 'upsert_points' && !isStateWrite(r));
       const from = fake.requests.length;
@@ -378,17 +469,24 @@ describe('QdrantVectorStore failures', () => {
     await store.init();
     await store.upsert([makePoint({ path: 'a.ts', text: 'keep me' })]);
     const from = fake.requests.length;
-    const other = newStore({ collection: 'shared_dims', space: { modelId: 'other/model', revision: 'v1', dims: 16 } });
+    const other = newStore({
+      collection: 'shared_dims',
+      space: { modelId: 'other/model', revision: 'v1', dims: 16 },
+    });
     const error = await other.init().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VectorStoreError);
-    expect((error as Error).message).toMatch(/shared_dims.*"dense" vector of 8 dims.*other\/model@v1 \(16 dims\)/);
+    expect((error as Error).message).toMatch(
+      /shared_dims.*"dense" vector of 8 dims.*other\/model@v1 \(16 dims\)/,
+    );
     expect((error as VectorStoreError).hint).toMatch(/nothing was changed/);
     expect(since(from).filter((r) => r.method !== 'GET')).toEqual([]);
     expect(await store.count()).toBe(1);
 
     // Same size but another model recorded in the collection metadata: refused too.
     const sameDims = newStore({ collection: 'shared_dims', space: { ...CONFORMANCE_SPACE, revision: 'v2' } });
-    await expect(sameDims.init()).rejects.toThrow(/holds codeidx\/conformance@v1 \(8 dims\), but this store holds codeidx\/conformance@v2/);
+    await expect(sameDims.init()).rejects.toThrow(
+      /holds codeidx\/conformance@v1 \(8 dims\), but this store holds codeidx\/conformance@v2/,
+    );
 
     // A collection made by someone else (no codeidx metadata) with another size.
     await fetch(`${fake.url}/collections/foreign`, {
@@ -421,7 +519,9 @@ describe('QdrantVectorStore failures', () => {
   it('rejects bad options with ConfigError and methods before init with VectorStoreError', async () => {
     expect(() => new QdrantVectorStore({ url: 'localhost:6333', space: null })).toThrow(ConfigError);
     expect(() => new QdrantVectorStore({ url: 'ftp://x', space: null })).toThrow(ConfigError);
-    expect(() => new QdrantVectorStore({ url: fake.url, space: null, collection: 'bad/name' })).toThrow(ConfigError);
+    expect(() => new QdrantVectorStore({ url: fake.url, space: null, collection: 'bad/name' })).toThrow(
+      ConfigError,
+    );
     expect(() => new QdrantVectorStore({ url: fake.url, space: null, batchSize: -1 })).toThrow(ConfigError);
     await expect(newStore().count()).rejects.toBeInstanceOf(VectorStoreError);
   });
@@ -465,7 +565,13 @@ describe('QdrantVectorStore model change and alias promotion', () => {
     });
     expect(fake.aliases.get(prefix)).toBe(newStore2.collectionName);
     expect(newStore2.queryTarget).toBe(prefix);
-    const [hit] = await newStore2.query({ text: 'version', vector: axisVector(1), mode: 'hybrid', k: 1, filter: {} });
+    const [hit] = await newStore2.query({
+      text: 'version',
+      vector: axisVector(1),
+      mode: 'hybrid',
+      k: 1,
+      filter: {},
+    });
     expect(hit?.path).toBe('new.ts');
     expect(since(from, 'query_points').at(-1)?.url).toBe(`/collections/${prefix}/points/query`);
     // Promoting again is a no-op.
@@ -491,7 +597,11 @@ describe('BM25 sparse vectors', () => {
   });
 
   it('stores saturated, field-weighted term frequencies with unique sorted indices', () => {
-    const v = documentSparseVector({ symbol: 'getUser', path: 'src/user.ts', text: 'function getUser() { return user.user }' });
+    const v = documentSparseVector({
+      symbol: 'getUser',
+      path: 'src/user.ts',
+      text: 'function getUser() { return user.user }',
+    });
     expect(v).not.toBeNull();
     const indices = v?.indices ?? [];
     expect([...indices].sort((a, b) => a - b)).toEqual(indices);

@@ -20,7 +20,12 @@ afterAll(async () => {
 });
 
 function storeOf(space: EmbeddingSpace | null): QdrantVectorStore {
-  return new QdrantVectorStore({ url: fake.url, space, collectionPrefix: `conf${++counter}`, retryMinDelayMs: 1 });
+  return new QdrantVectorStore({
+    url: fake.url,
+    space,
+    collectionPrefix: `conf${++counter}`,
+    retryMinDelayMs: 1,
+  });
 }
 
 describeVectorStoreConformance(
