@@ -92,7 +92,7 @@ function goUnits(): Unit[] {
       units.push({ source: 'go', name: `go:${rel}`, root: abs, prefix: `go/${rel}`, shallow: true });
     }
     for (const e of entries) {
-      if (e.isDirectory() && !['testdata', 'vendor', 'internal'].includes(e.name) && !e.name.startsWith('.')) {
+      if (e.isDirectory() && !['testdata', 'vendor'].includes(e.name) && !e.name.startsWith('.')) {
         visit(rel === '' ? e.name : `${rel}/${e.name}`);
       }
     }
@@ -155,6 +155,36 @@ async function unitFiles(unit: Unit): Promise<Array<[string, Uint8Array]>> {
     out.push([f.path, await reader.readFile(f.path)]);
   }
   return out;
+}
+
+/** The parts of a chunk the miner reads. */
+interface Span {
+  readonly symbol: string | null;
+  readonly symbolKind: Chunk['symbolKind'];
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly code: string;
+  /** embedText minus code: the path/scope header. */
+  readonly header: string;
+}
+
+/**
+ * Joins consecutive chunks of one function back together: a function longer than the chunk budget
+ * is split into pieces that share its symbol and scope header, and the pair's code side is the whole
+ * function (the tokenizer later truncates it to MAX_CODE_TOKENS).
+ */
+function functionSpans(chunks: readonly Chunk[], fileLines: readonly string[]): Span[] {
+  const spans: Span[] = [];
+  for (const c of chunks) {
+    const header = c.embedText.slice(0, c.embedText.length - c.code.length);
+    const prev = spans[spans.length - 1];
+    if (prev && c.symbol !== null && prev.symbol === c.symbol && prev.symbolKind === c.symbolKind && prev.header === header) {
+      spans[spans.length - 1] = { ...prev, endLine: c.endLine, code: fileLines.slice(prev.startLine - 1, c.endLine).join('\n') };
+    } else {
+      spans.push({ symbol: c.symbol, symbolKind: c.symbolKind, startLine: c.startLine, endLine: c.endLine, code: c.code, header });
+    }
+  }
+  return spans;
 }
 
 /** A doc found in a chunk: its text and the 0-based line range (within the chunk code) it spans. */
@@ -294,7 +324,7 @@ async function main(): Promise<void> {
       const fileLines = c.file.text.split('\n');
       const removed = new Set<number>(); // 0-based file lines of mined docstrings
       const filePairs: Array<{ pair: Pair; fnFirst: number; fnLast: number }> = [];
-      for (const chunk of chunks) {
+      for (const chunk of functionSpans(chunks, fileLines)) {
         if ((chunk.symbolKind !== 'function' && chunk.symbolKind !== 'method') || chunk.symbol === null) continue;
         if (/^(test|Test|Benchmark|Example|Fuzz)/.test(chunk.symbol)) continue;
         const lines = chunk.code.split('\n');
@@ -318,7 +348,7 @@ async function main(): Promise<void> {
         }
         seenCode.add(kc);
         seenDoc.add(kd);
-        const scopeMatch = /\nscope: ([^\n]*)\n/.exec(chunk.embedText.slice(0, chunk.embedText.length - chunk.code.length));
+        const scopeMatch = /\nscope: ([^\n]*)\n/.exec(chunk.header);
         const embedText = embedHeader(path, scopeMatch ? scopeMatch[1] : null) + code;
         const fnFirst = chunk.startLine - 1 + (doc.first === 0 ? doc.last + 1 : 0);
         const fnLast = chunk.endLine - 1;

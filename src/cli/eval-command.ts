@@ -31,6 +31,7 @@ interface EvalFlags {
   model: string[];
   mode: SearchMode[];
   repo?: string;
+  exclude?: string[];
   json?: boolean;
   out?: string;
   perQuery?: boolean;
@@ -71,6 +72,7 @@ export function registerEvalCommand(program: Command, io: EvalCommandIo, result:
     .option('--model <model...>', `models to compare: ${BUILTIN_MODEL_ID}, none, a registry id or a model folder`, [BUILTIN_MODEL_ID, NO_MODEL])
     .addOption(new Option('--mode <mode...>', 'modes to run').choices([...MODES]).default([...MODES]))
     .option('--repo <owner/name>', 'repository name of the index (matched against relevant[].repo)')
+    .option('--exclude <glob...>', 'files of --source not to index')
     .addOption(new Option('--device <device>', 'execution provider').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--threads <n>', 'onnxruntime intra-op threads', (v) => {
       const n = Number(v);
@@ -96,6 +98,7 @@ export function registerEvalCommand(program: Command, io: EvalCommandIo, result:
           models: flags.model,
           modes: flags.mode,
           ...(flags.repo ? { repo: flags.repo } : {}),
+          ...(flags.exclude ? { exclude: flags.exclude } : {}),
           perQuery: flags.perQuery === true,
         },
         {

@@ -1,0 +1,72 @@
+/**
+ * Embedding throughput of codeidx-static vs the MiniLM-architecture model (synthetic weights, same
+ * graph as all-MiniLM-L6-v2), side by side in one run, on the same real code chunks (the chunker's
+ * embedText of a source tree), through the same `OnnxEmbedder`, with the same thread count.
+ *
+ *   npx tsx scripts/measure-static-throughput.ts [--source node_modules/hono/dist] [--threads 1] [--chunks 2000] [--minilm-chunks 128]
+ *
+ * Throughput = chunks / wall time of `embedDocuments` (tokenization + inference + pooling), after one
+ * warm-up call. The MiniLM model embeds a prefix of the same chunk list (it is ~100× slower).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { openSourceReader } from '../src/adapters/fs/open-source-reader.js';
+import { loadModelDirectory } from '../src/adapters/hf/model-resolver.js';
+import { OnnxEmbedder } from '../src/adapters/onnx/onnx-embedder.js';
+import { resolveBuiltinModel } from '../src/adapters/static-model/builtin-model.js';
+import { TreeSitterChunker } from '../src/adapters/tree-sitter/tree-sitter-chunker.js';
+import { classifyFile } from '../src/core/file-filter.js';
+import { ensureSyntheticModel } from './make-synthetic-model.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+async function chunkTexts(source: string, embedder: OnnxEmbedder, limit: number): Promise<string[]> {
+  const reader = await openSourceReader(source);
+  const chunker = new TreeSitterChunker({ tokenCounter: embedder.tokenCounter, maxTokens: Math.min(embedder.info.maxTokens, 512) });
+  const texts: string[] = [];
+  for (const f of (await reader.listFiles()).files.sort((a, b) => a.path.localeCompare(b.path))) {
+    const c = classifyFile(f.path, await reader.readFile(f.path));
+    if (c.kind !== 'ok') continue;
+    for (const chunk of await chunker.chunk(c.file)) texts.push(chunk.embedText);
+    if (texts.length >= limit) break;
+  }
+  await chunker.dispose();
+  return texts.slice(0, limit);
+}
+
+async function measure(embedder: OnnxEmbedder, texts: string[]): Promise<{ chunks: number; seconds: number; perSecond: number }> {
+  await embedder.embedDocuments(texts.slice(0, 8));
+  const t0 = performance.now();
+  await embedder.embedDocuments(texts);
+  const seconds = (performance.now() - t0) / 1000;
+  return { chunks: texts.length, seconds, perSecond: texts.length / seconds };
+}
+
+async function main(): Promise<void> {
+  const source = resolve(arg('source', 'node_modules/hono/dist'));
+  const threads = Number(arg('threads', '1'));
+  const staticModel = await OnnxEmbedder.create(await resolveBuiltinModel(), { device: 'cpu', intraOpThreads: threads });
+  const minilmDir = ensureSyntheticModel('minilm');
+  const minilm = await OnnxEmbedder.create(await loadModelDirectory(minilmDir), { device: 'cpu', intraOpThreads: threads });
+  const staticTexts = await chunkTexts(source, staticModel, Number(arg('chunks', '2000')));
+  const minilmTexts = await chunkTexts(source, minilm, Number(arg('minilm-chunks', '128')));
+  const s = await measure(staticModel, staticTexts);
+  const m = await measure(minilm, minilmTexts);
+  const result = {
+    source,
+    threads,
+    node: process.version,
+    cpu: readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown',
+    static: { model: `${staticModel.info.id}@${staticModel.info.revision}`, ...s },
+    minilm: { model: `${minilm.info.id}@${minilm.info.revision}`, ...m },
+    speedup: s.perSecond / m.perSecond,
+  };
+  await staticModel.close();
+  await minilm.close();
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+await main();

@@ -1,0 +1,80 @@
+/**
+ * Fills in the line ranges of a hand-written eval suite whose relevant locations name a path and a
+ * symbol: the range is the symbol's whole definition, found with the project's chunker (budget 64
+ * tokens, no merging, so every function's pieces carry its name; consecutive pieces are joined).
+ * A symbol that is not found, or defined twice in one file, is an error naming the query.
+ *
+ *   npx tsx scripts/resolve-suite-lines.ts <questions.jsonl> <source-dir> <out.jsonl>
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HfTokenizer } from '../src/adapters/tokenizer/hf-tokenizer.js';
+import { TreeSitterChunker } from '../src/adapters/tree-sitter/tree-sitter-chunker.js';
+import { builtinModelDir } from '../src/adapters/static-model/builtin-model.js';
+import { classifyFile } from '../src/core/file-filter.js';
+
+const [questions, source, out] = process.argv.slice(2);
+if (!questions || !source || !out) throw new Error('usage: resolve-suite-lines.ts <questions.jsonl> <source-dir> <out.jsonl>');
+const chunker = new TreeSitterChunker({ tokenCounter: HfTokenizer.fromDirectory(builtinModelDir()), maxTokens: 64, minTokens: 0 });
+const spans = new Map<string, Map<string, Array<[number, number]>>>();
+
+async function spansOf(path: string): Promise<Map<string, Array<[number, number]>>> {
+  const cached = spans.get(path);
+  if (cached) return cached;
+  const c = classifyFile(path, readFileSync(join(source, path)));
+  if (c.kind !== 'ok') throw new Error(`${path}: ${c.detail}`);
+  const bySymbol = new Map<string, Array<[number, number]>>();
+  let prev: { symbol: string | null; header: string; range: [number, number] } | null = null;
+  for (const chunk of await chunker.chunk(c.file)) {
+    const header = chunk.embedText.slice(0, chunk.embedText.length - chunk.code.length);
+    if (prev && chunk.symbol !== null && prev.symbol === chunk.symbol && prev.header === header) {
+      prev.range[1] = chunk.endLine;
+      continue;
+    }
+    prev = { symbol: chunk.symbol, header, range: [chunk.startLine, chunk.endLine] };
+    if (chunk.symbol !== null) {
+      const list = bySymbol.get(chunk.symbol) ?? [];
+      list.push(prev.range);
+      bySymbol.set(chunk.symbol, list);
+    }
+  }
+  spans.set(path, bySymbol);
+  return bySymbol;
+}
+
+/**
+ * Class fields holding arrow functions (`json = (o) => {…}`) are not symbols to the chunker: find the
+ * assignment line and end at the first later line with the same indentation that closes it.
+ */
+function fieldSpan(path: string, symbol: string): Array<[number, number]> | undefined {
+  const fileLines = readFileSync(join(source, path), 'utf8').split('\n');
+  const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const start = fileLines.findIndex((l) => new RegExp(`^\\s*${escaped}\\s*=\\s*(async\\s*)?\\(`).test(l));
+  if (start < 0) return undefined;
+  if (/;\s*$/.test(fileLines[start])) return [[start + 1, start + 1]];
+  const indent = /^\s*/.exec(fileLines[start])?.[0] ?? '';
+  for (let i = start + 1; i < fileLines.length; i++) {
+    if (fileLines[i].startsWith(`${indent}}`)) return [[start + 1, i + 1]];
+  }
+  return undefined;
+}
+
+const lines: string[] = [];
+for (const raw of readFileSync(questions, 'utf8').split('\n')) {
+  if (raw.trim() === '') continue;
+  const q = JSON.parse(raw) as { id: string; query: string; relevant: Array<{ path: string; symbol: string }> };
+  const relevant = [];
+  for (const r of q.relevant) {
+    const found = (await spansOf(r.path)).get(r.symbol) ?? fieldSpan(r.path, r.symbol);
+    if (!found || found.length === 0) throw new Error(`${q.id}: ${r.symbol} not found in ${r.path}`);
+    // Pieces of one definition can be interrupted by nested symbols (a doc comment, inner closures):
+    // join them, but refuse pieces so far apart that they must be two definitions.
+    for (let i = 1; i < found.length; i++) {
+      if (found[i][0] - found[i - 1][1] > 40) throw new Error(`${q.id}: ${r.symbol} is defined more than once in ${r.path}: ${JSON.stringify(found)}`);
+    }
+    relevant.push({ path: r.path, startLine: found[0][0], endLine: found[found.length - 1][1], symbol: r.symbol });
+  }
+  lines.push(JSON.stringify({ id: q.id, query: q.query, relevant }));
+}
+writeFileSync(out, `${lines.join('\n')}\n`);
+process.stderr.write(`wrote ${lines.length} queries to ${out}\n`);

@@ -1,0 +1,81 @@
+/**
+ * @module adapters/static-model/builtin-model — `codeidx-static`, the code-search embedding model
+ * shipped inside the package (models/codeidx-static): a static token-table encoder trained by
+ * scripts/train-static-model.py, run by `OnnxEmbedder` like any other ONNX model, needing no download.
+ *
+ * The directory holds model.onnx, tokenizer.json (bert-base-uncased WordPiece with identifier-splitting
+ * normalizer steps), tokenizer_config.json, codeidx-model.json (with the sha256 of model.onnx) and
+ * MODEL_CARD.md. `resolveBuiltinModel` verifies the checksum before the model is used.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ModelError } from '../../core/errors.js';
+import { loadModelDirectory, type ResolvedModel } from '../hf/model-resolver.js';
+
+/** Model id of the built-in model (also what `--model codeidx-static` names). */
+export const BUILTIN_MODEL_ID = 'codeidx-static';
+
+/**
+ * Absolute path of models/codeidx-static in the package. This file sits three levels below the
+ * package root both as source (src/adapters/static-model/) and compiled (dist/adapters/static-model/).
+ */
+export function builtinModelDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', BUILTIN_MODEL_ID);
+}
+
+const checksumSchema = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  model: z.string().min(1).default('model.onnx'),
+});
+
+/** sha256 (hex) of a file's bytes. */
+function sha256OfFile(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * Checks that the built-in model directory is complete and that model.onnx has the sha256 recorded
+ * in codeidx-model.json. Returns the directory. `dir` defaults to `builtinModelDir()` (tests pass a copy).
+ * @throws ModelError naming the missing file or the two digests on a mismatch.
+ */
+export function verifyBuiltinModel(dir: string = builtinModelDir()): string {
+  const configPath = join(dir, 'codeidx-model.json');
+  if (!existsSync(configPath)) {
+    throw new ModelError(`the built-in model is missing: ${configPath} does not exist`, {
+      hint: 'reinstall codeidx, or run `npm run train:model` in a checkout; pass --model <dir> to use another model',
+    });
+  }
+  let parsed: z.infer<typeof checksumSchema>;
+  try {
+    parsed = checksumSchema.parse(JSON.parse(readFileSync(configPath, 'utf8')));
+  } catch (cause) {
+    throw new ModelError(`${configPath} has no valid sha256 of the model file`, {
+      cause,
+      hint: 'codeidx-model.json of the built-in model must record "sha256" (64 hex digits) of model.onnx',
+    });
+  }
+  const modelPath = join(dir, parsed.model);
+  if (!existsSync(modelPath)) {
+    throw new ModelError(`the built-in model file ${modelPath} is missing`, {
+      hint: 'reinstall codeidx (the package ships models/codeidx-static/model.onnx)',
+    });
+  }
+  const actual = sha256OfFile(modelPath);
+  if (actual !== parsed.sha256) {
+    throw new ModelError(`checksum mismatch for ${modelPath}: expected sha256 ${parsed.sha256}, got ${actual}`, {
+      hint: 'the file is damaged or was replaced; reinstall codeidx (git checkout models/codeidx-static in a clone)',
+    });
+  }
+  return dir;
+}
+
+/**
+ * The built-in model, verified and ready for `OnnxEmbedder.create`.
+ * @throws ModelError when files are missing, the checksum does not match or the config is invalid.
+ */
+export async function resolveBuiltinModel(dir: string = builtinModelDir()): Promise<ResolvedModel> {
+  return loadModelDirectory(verifyBuiltinModel(dir));
+}
