@@ -8,7 +8,9 @@ import type { Logger } from '../core/ports.js';
 
 function format(message: string, fields?: Record<string, unknown>): string {
   if (!fields || Object.keys(fields).length === 0) return message;
-  const parts = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  const parts = Object.entries(fields).map(
+    ([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`,
+  );
   return `${message} (${parts.join(', ')})`;
 }
 

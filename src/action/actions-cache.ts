@@ -33,10 +33,18 @@ export interface EmbeddingCacheKeys {
 }
 
 /** See the module comment. `model` is the model spec or id@revision, `ref` the full ref. */
-export function embeddingCacheKeys(model: string, ref: string, runId: string, runAttempt: string): EmbeddingCacheKeys {
+export function embeddingCacheKeys(
+  model: string,
+  ref: string,
+  runId: string,
+  runAttempt: string,
+): EmbeddingCacheKeys {
   const modelPrefix = `codeidx-emb-${keySegment(model)}-`;
   const refPrefix = `${modelPrefix}${keySegment(ref)}-`;
-  return { key: `${refPrefix}${keySegment(runId)}-${keySegment(runAttempt)}`, restoreKeys: [refPrefix, modelPrefix] };
+  return {
+    key: `${refPrefix}${keySegment(runId)}-${keySegment(runAttempt)}`,
+    restoreKeys: [refPrefix, modelPrefix],
+  };
 }
 
 /** Key of the model files. */
@@ -49,7 +57,9 @@ export function cacheAvailable(): boolean {
   try {
     return cache.isFeatureAvailable();
   } catch (error) {
-    core.warning(`cannot tell whether the Actions cache is available: ${describeError(error)}; running without it`);
+    core.warning(
+      `cannot tell whether the Actions cache is available: ${describeError(error)}; running without it`,
+    );
     return false;
   }
 }
@@ -58,7 +68,12 @@ export function cacheAvailable(): boolean {
  * Restores `paths` from the first matching key. Returns the key restored, or null on a miss or a
  * failure (which is a warning).
  */
-export async function restorePaths(label: string, paths: string[], key: string, restoreKeys: readonly string[] = []): Promise<string | null> {
+export async function restorePaths(
+  label: string,
+  paths: string[],
+  key: string,
+  restoreKeys: readonly string[] = [],
+): Promise<string | null> {
   try {
     const hit = await cache.restoreCache(paths, key, [...restoreKeys]);
     core.info(hit ? `${label}: restored from cache key ${hit}` : `${label}: no cache entry for ${key}`);
@@ -74,7 +89,9 @@ export async function savePaths(label: string, paths: string[], key: string): Pr
   try {
     const id = await cache.saveCache(paths, key);
     if (id === -1) {
-      core.warning(`${label}: cache save under ${key} did not complete (see the log above); the next run starts colder`);
+      core.warning(
+        `${label}: cache save under ${key} did not complete (see the log above); the next run starts colder`,
+      );
       return false;
     }
     core.info(`${label}: saved under cache key ${key}`);

@@ -122,23 +122,33 @@ export function decideRun(gh: GithubEnv, refOverride: string | null): RunDecisio
   if (name === 'delete') {
     const parsed = deleteSchema.safeParse(readPayload(gh.eventPath, name));
     if (!parsed.success) {
-      throw new ConfigError('the delete event payload has no ref/ref_type', { hint: 'this action expects GitHub\'s delete event' });
+      throw new ConfigError('the delete event payload has no ref/ref_type', {
+        hint: "this action expects GitHub's delete event",
+      });
     }
     const { ref, ref_type } = parsed.data;
-    const full = refOverride ?? (ref.startsWith('refs/') ? ref : `refs/${ref_type === 'branch' ? 'heads' : 'tags'}/${ref}`);
+    const full =
+      refOverride ??
+      (ref.startsWith('refs/') ? ref : `refs/${ref_type === 'branch' ? 'heads' : 'tags'}/${ref}`);
     return { kind: 'delete-ref', ref: checkRef(full, 'delete event'), why: `${ref_type} ${ref} was deleted` };
   }
   if (name === 'push') {
     const parsed = pushSchema.safeParse(readPayload(gh.eventPath, name));
     if (!parsed.success) {
-      throw new ConfigError('the push event payload has no ref', { hint: 'this action expects GitHub\'s push event' });
+      throw new ConfigError('the push event payload has no ref', {
+        hint: "this action expects GitHub's push event",
+      });
     }
     const p = parsed.data;
     const ref = refOverride ?? checkRef(p.ref, 'push event');
     const after = p.after && !ZERO_SHA.test(p.after) ? p.after : null;
-    if (p.deleted === true) return { kind: 'delete-ref', ref, why: `${p.ref} was deleted (push with deleted: true)` };
+    if (p.deleted === true)
+      return { kind: 'delete-ref', ref, why: `${p.ref} was deleted (push with deleted: true)` };
     if (!refOverride && !ref.startsWith('refs/heads/')) {
-      return { kind: 'skip', why: `${ref} is not a branch; tags are indexed only when the \`ref\` input names them` };
+      return {
+        kind: 'skip',
+        why: `${ref} is not a branch; tags are indexed only when the \`ref\` input names them`,
+      };
     }
     const why = p.created
       ? 'new ref: incremental from the last complete commit in the store, or a content-hash scan'
@@ -154,10 +164,19 @@ export function decideRun(gh: GithubEnv, refOverride: string | null): RunDecisio
     });
   }
   if (name === 'schedule' || name === 'workflow_dispatch') {
-    return { kind: 'index', ref, planSource: 'scan', eventCommit: gh.sha, why: `${name}: full re-index by content hash` };
+    return {
+      kind: 'index',
+      ref,
+      planSource: 'scan',
+      eventCommit: gh.sha,
+      why: `${name}: full re-index by content hash`,
+    };
   }
   if (!refOverride && !INDEXABLE_REF.test(ref)) {
-    return { kind: 'skip', why: `a "${name}" event on ${ref} is not indexed; set the \`ref\` input to index it anyway` };
+    return {
+      kind: 'skip',
+      why: `a "${name}" event on ${ref} is not indexed; set the \`ref\` input to index it anyway`,
+    };
   }
   return { kind: 'index', ref, planSource: 'diff', eventCommit: gh.sha, why: `${name}: incremental` };
 }

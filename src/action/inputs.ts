@@ -82,14 +82,21 @@ export type InputReader = (name: string) => string;
 
 const defaultReader: InputReader = (name) => core.getInput(name) || core.getInput(name.replace(/-/g, '_'));
 
-const optional = (inner: z.ZodType<string>) => z.union([z.literal(''), inner]).transform((v) => (v === '' ? null : v));
+const optional = (inner: z.ZodType<string>) =>
+  z.union([z.literal(''), inner]).transform((v) => (v === '' ? null : v));
 
 /** "1m", "512k", "2 MiB", "1048576" → bytes. */
 function parseByteSize(value: string): number | null {
   const m = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i.exec(value.trim());
   if (!m) return null;
   const unit = (m[2] ?? 'b').toLowerCase();
-  const factor = unit.startsWith('g') ? 1024 ** 3 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('k') ? 1024 : 1;
+  const factor = unit.startsWith('g')
+    ? 1024 ** 3
+    : unit.startsWith('m')
+      ? 1024 ** 2
+      : unit.startsWith('k')
+        ? 1024
+        : 1;
   const bytes = Math.round(Number(m[1]) * factor);
   return bytes >= 1 ? bytes : null;
 }
@@ -104,7 +111,9 @@ function parseList(value: string): string[] {
 
 const schema = z.object({
   path: z.string().min(1, 'must name a folder'),
-  'qdrant-url': optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://localhost:6333' })),
+  'qdrant-url': optional(
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://localhost:6333' }),
+  ),
   'qdrant-api-key': optional(z.string()),
   collection: optional(
     z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, 'must be 1-255 letters, digits, "_", "-" or "."'),
@@ -114,14 +123,23 @@ const schema = z.object({
   mode: z.enum(['incremental', 'full'], { error: 'must be one of incremental, full' }),
   include: z.string().transform(parseList),
   exclude: z.string().transform(parseList),
-  'batch-size': z.union([
-    z.literal('auto'),
-    z
-      .string()
-      .regex(/^\d+$/, `must be "auto" or an integer from 1 to ${MAX_BATCH_SIZE}`)
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(MAX_BATCH_SIZE, `must be "auto" or an integer from 1 to ${MAX_BATCH_SIZE}`)),
-  ], { error: `must be "auto" or an integer from 1 to ${MAX_BATCH_SIZE}` }),
+  'batch-size': z.union(
+    [
+      z.literal('auto'),
+      z
+        .string()
+        .regex(/^\d+$/, `must be "auto" or an integer from 1 to ${MAX_BATCH_SIZE}`)
+        .transform(Number)
+        .pipe(
+          z
+            .number()
+            .int()
+            .min(1, `must be "auto" or an integer from 1 to ${MAX_BATCH_SIZE}`)
+            .max(MAX_BATCH_SIZE, `must be "auto" or an integer from 1 to ${MAX_BATCH_SIZE}`),
+        ),
+    ],
+    { error: `must be "auto" or an integer from 1 to ${MAX_BATCH_SIZE}` },
+  ),
   'max-file-size': z.string().transform((v, ctx) => {
     const bytes = parseByteSize(v);
     if (bytes === null) {
@@ -157,15 +175,15 @@ export function readInputs(read: InputReader = defaultReader): ActionInputs {
     raw[name] = value === '' ? fallback : value;
   }
   // `cache` follows getBooleanInput's YAML 1.2 core schema: true | True | TRUE | false | False | FALSE.
-  const cacheRaw = raw.cache!;
+  const cacheRaw = raw.cache;
   if (!['true', 'True', 'TRUE', 'false', 'False', 'FALSE'].includes(cacheRaw)) {
     throw new ConfigError(`invalid input "cache": must be true or false (got "${cacheRaw}")`, {
-      hint: 'set `cache: true` or `cache: false` in the step\'s `with:`',
+      hint: "set `cache: true` or `cache: false` in the step's `with:`",
     });
   }
   const result = schema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
+    const issue = result.error.issues[0];
     const name = String(issue.path[0] ?? 'unknown');
     const given = name === 'qdrant-api-key' || name === 'github-token' ? '***' : (raw[name] ?? '');
     throw new ConfigError(`invalid input "${name}": ${issue.message} (got "${given}")`, {

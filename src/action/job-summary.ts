@@ -12,7 +12,13 @@ import type { SkipReason } from '../core/types.js';
  * `core.warning` annotation on the file. Deliberate skips (ignored, vendored, generated, lockfile,
  * minified, binary, symlink, empty) are only counted in the summary.
  */
-export const ANNOTATED_REASONS: readonly SkipReason[] = ['unreadable', 'chunk-error', 'invalid-utf8', 'too-large', 'long-lines'];
+export const ANNOTATED_REASONS: readonly SkipReason[] = [
+  'unreadable',
+  'chunk-error',
+  'invalid-utf8',
+  'too-large',
+  'long-lines',
+];
 
 /** Annotations per run: GitHub shows at most 10 warning annotations per step. */
 export const MAX_ANNOTATIONS = 10;
@@ -49,7 +55,10 @@ export function annotateSkippedFiles(report: IndexReport, pathPrefix: string): n
   for (const reason of ANNOTATED_REASONS) {
     for (const path of report.skippedExamples[reason] ?? []) {
       if (emitted >= MAX_ANNOTATIONS) return emitted;
-      core.warning(`codeidx could not index this file: ${reason}`, { file: pathPrefix ? `${pathPrefix}/${path}` : path, title: 'codeidx' });
+      core.warning(`codeidx could not index this file: ${reason}`, {
+        file: pathPrefix ? `${pathPrefix}/${path}` : path,
+        title: 'codeidx',
+      });
       emitted++;
     }
   }
@@ -73,7 +82,10 @@ export async function writeIndexSummary(report: IndexReport, ctx: SummaryContext
     ['Files dropped', String(c.filesDropped)],
     ['Chunks written', String(c.chunks)],
     ['Chunks embedded', String(c.embedded)],
-    ['Cache hits', `${c.cacheHits} cache + ${c.storeHits} store (rate ${(100 * cacheHitRate(report)).toFixed(1)}%)`],
+    [
+      'Cache hits',
+      `${c.cacheHits} cache + ${c.storeHits} store (rate ${(100 * cacheHitRate(report)).toFixed(1)}%)`,
+    ],
     ['Stale points deleted', String(c.pointsDeleted)],
     ['Model', `${ctx.model} on ${ctx.device}`],
     ['Store', ctx.store],
@@ -82,9 +94,13 @@ export async function writeIndexSummary(report: IndexReport, ctx: SummaryContext
       `${seconds(report.durationMs)} (plan ${seconds(report.timings.plan)}, chunk ${seconds(report.timings.chunk)}, embed ${seconds(report.timings.embed)}, write ${seconds(report.timings.write)})`,
     ],
   ];
-  const summary = core.summary
-    .addHeading('codeidx index', 2)
-    .addTable([[{ data: 'Figure', header: true }, { data: 'Value', header: true }], ...rows]);
+  const summary = core.summary.addHeading('codeidx index', 2).addTable([
+    [
+      { data: 'Figure', header: true },
+      { data: 'Value', header: true },
+    ],
+    ...rows,
+  ]);
   const skipped = Object.entries(c.skipped).sort(([a], [b]) => a.localeCompare(b));
   if (skipped.length > 0) {
     summary.addHeading('Skipped files', 3).addTable([
@@ -95,7 +111,10 @@ export async function writeIndexSummary(report: IndexReport, ctx: SummaryContext
       ],
       ...skipped.map(([reason, n]) => {
         const examples = report.skippedExamples[reason as SkipReason] ?? [];
-        const shown = examples.slice(0, 5).map((p) => `<code>${escapeHtml(p)}</code>`).join(', ');
+        const shown = examples
+          .slice(0, 5)
+          .map((p) => `<code>${escapeHtml(p)}</code>`)
+          .join(', ');
         return [reason, String(n ?? 0), examples.length > 5 ? `${shown}, …` : shown];
       }),
     ]);
@@ -104,10 +123,18 @@ export async function writeIndexSummary(report: IndexReport, ctx: SummaryContext
 }
 
 /** Job summary of a ref deletion. */
-export async function writeDeleteSummary(repo: string, ref: string, points: number, why: string): Promise<void> {
+export async function writeDeleteSummary(
+  repo: string,
+  ref: string,
+  points: number,
+  why: string,
+): Promise<void> {
   await core.summary
     .addHeading('codeidx index', 2)
-    .addRaw(`Dropped the index of <code>${escapeHtml(repo)}</code> <code>${escapeHtml(ref)}</code>: ${points} points (${escapeHtml(why)}).`, true)
+    .addRaw(
+      `Dropped the index of <code>${escapeHtml(repo)}</code> <code>${escapeHtml(ref)}</code>: ${points} points (${escapeHtml(why)}).`,
+      true,
+    )
     .write();
 }
 

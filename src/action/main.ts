@@ -16,13 +16,27 @@ import { GithubCompareDiff } from '../adapters/github/github-compare-diff.js';
 import { defaultModelCacheDir } from '../adapters/hf/model-resolver.js';
 import { chooseDevice, systemDeviceProbe } from '../adapters/onnx/device.js';
 import { QdrantVectorStore } from '../adapters/qdrant/qdrant-vector-store.js';
-import { createChunker, NO_MODEL, openEmbedder, openEmbeddingCache, openStore, spaceOf, storeFileName } from '../cli/wiring.js';
+import {
+  createChunker,
+  NO_MODEL,
+  openEmbedder,
+  openEmbeddingCache,
+  openStore,
+  spaceOf,
+  storeFileName,
+} from '../cli/wiring.js';
 import { ConfigError, describeError } from '../core/errors.js';
 import { indexTree, type IndexDeps } from '../core/index-pipeline.js';
 import type { EmbeddingCache, Embedder, Logger, SourceReader, VectorStore } from '../core/ports.js';
 import type { EmbeddingSpace, RefScope } from '../core/types.js';
 import { createActionLogger } from './action-logger.js';
-import { cacheAvailable, embeddingCacheKeys, modelCacheKey, restorePaths, savePaths } from './actions-cache.js';
+import {
+  cacheAvailable,
+  embeddingCacheKeys,
+  modelCacheKey,
+  restorePaths,
+  savePaths,
+} from './actions-cache.js';
 import { decideRun, readGithubEnv, type GithubEnv, type RunDecision } from './github-event.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { annotateSkippedFiles, setRunOutputs, writeDeleteSummary, writeIndexSummary } from './job-summary.js';
@@ -68,8 +82,12 @@ async function runAction(env: NodeJS.ProcessEnv): Promise<void> {
   const cachesOn = inputs.cache && cacheAvailable();
   const modelIsRemote = inputs.model !== NO_MODEL && !isDirectory(resolve(workspace, inputs.model));
   const modelHit =
-    cachesOn && modelIsRemote ? await restorePaths('model files', [modelCacheDir], modelCacheKey(inputs.model)) : null;
-  const embedder = await core.group('Load the embedding model', () => loadEmbedder(inputs, workspace, modelCacheDir, env, logger));
+    cachesOn && modelIsRemote
+      ? await restorePaths('model files', [modelCacheDir], modelCacheKey(inputs.model))
+      : null;
+  const embedder = await core.group('Load the embedding model', () =>
+    loadEmbedder(inputs, workspace, modelCacheDir, env, logger),
+  );
   if (cachesOn && modelIsRemote && embedder && modelHit === null) {
     await savePaths('model files', [modelCacheDir], modelCacheKey(inputs.model));
   }
@@ -77,7 +95,9 @@ async function runAction(env: NodeJS.ProcessEnv): Promise<void> {
   let store: VectorStore | null = null;
   try {
     const space = spaceOf(embedder);
-    const opened = await core.group('Open the store', () => openActionStore(inputs, space, workspace, logger));
+    const opened = await core.group('Open the store', () =>
+      openActionStore(inputs, space, workspace, logger),
+    );
     store = opened.store;
     const scope: RefScope = { repo, ref: decision.ref };
     if (decision.kind === 'delete-ref') {
@@ -90,7 +110,20 @@ async function runAction(env: NodeJS.ProcessEnv): Promise<void> {
       });
       return;
     }
-    await indexRun({ inputs, gh, decision, root, workspace, repo, scope, embedder, store: opened.store, storeLabel: opened.label, logger, cachesOn });
+    await indexRun({
+      inputs,
+      gh,
+      decision,
+      root,
+      workspace,
+      repo,
+      scope,
+      embedder,
+      store: opened.store,
+      storeLabel: opened.label,
+      logger,
+      cachesOn,
+    });
   } finally {
     await store?.close();
     await embedder?.close();
@@ -132,7 +165,9 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
     reader = new ShardedSourceReader(reader, inputs.shard);
     store = new ShardedVectorStore(store, inputs.shard, logger);
     planSource = 'scan';
-    core.info(`shard ${inputs.shard.index}/${inputs.shard.count}: indexing only the paths of this shard; the ref's state is left to the next unsharded run`);
+    core.info(
+      `shard ${inputs.shard.index}/${inputs.shard.count}: indexing only the paths of this shard; the ref's state is left to the next unsharded run`,
+    );
   }
 
   // ---- Embedding cache (persisted with the Actions cache) -----------------------------------------
@@ -146,7 +181,14 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
     cache = await openEmbeddingCache(cachePath, logger);
   }
 
-  const remote = inputs.githubToken ? new GithubCompareDiff({ repo: ctx.repo, token: inputs.githubToken, logger, ...(gh.apiUrl ? { baseUrl: gh.apiUrl } : {}) }) : null;
+  const remote = inputs.githubToken
+    ? new GithubCompareDiff({
+        repo: ctx.repo,
+        token: inputs.githubToken,
+        logger,
+        ...(gh.apiUrl ? { baseUrl: gh.apiUrl } : {}),
+      })
+    : null;
   const deps: IndexDeps = {
     reader,
     chunker: createChunker(embedder, logger),
@@ -172,7 +214,8 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
     // computed make the re-run cheaper.
     if (cache) {
       await cache.close();
-      if (ctx.cachesOn && keys && existsSync(cachePath)) await savePaths('embedding cache', [cachePath], keys.key);
+      if (ctx.cachesOn && keys && existsSync(cachePath))
+        await savePaths('embedding cache', [cachePath], keys.key);
     }
   }
 
@@ -218,7 +261,8 @@ async function loadEmbedder(
     return null;
   }
   const wanted = chooseDevice(inputs.device, systemDeviceProbe, logger);
-  const batchSize = inputs.batchSize === 'auto' ? (wanted === 'cuda' ? GPU_BATCH_SIZE : undefined) : inputs.batchSize;
+  const batchSize =
+    inputs.batchSize === 'auto' ? (wanted === 'cuda' ? GPU_BATCH_SIZE : undefined) : inputs.batchSize;
   const local = resolve(workspace, inputs.model);
   const embedder = await openEmbedder({
     model: isDirectory(local) ? local : inputs.model,
@@ -233,7 +277,10 @@ async function loadEmbedder(
   if (embedder && wanted === 'cuda' && embedder.device !== 'cuda') {
     core.warning(`an NVIDIA GPU was found but CUDA could not be used; embedding on CPU (slower, same index)`);
   }
-  if (embedder) core.info(`model ${embedder.info.id}@${embedder.info.revision} (${embedder.info.dims} dims) on ${embedder.device}`);
+  if (embedder)
+    core.info(
+      `model ${embedder.info.id}@${embedder.info.revision} (${embedder.info.dims} dims) on ${embedder.device}`,
+    );
   return embedder;
 }
 
@@ -259,7 +306,10 @@ async function openActionStore(
   mkdirSync(dirname(file), { recursive: true });
   const store = await openStore(file, space, logger);
   core.info(`store: SQLite ${file}`);
-  return { store, label: `SQLite ${relative(workspace, file).startsWith('..') ? file : relative(workspace, file)}` };
+  return {
+    store,
+    label: `SQLite ${relative(workspace, file).startsWith('..') ? file : relative(workspace, file)}`,
+  };
 }
 
 /** `store-path` is a `.db` file, or a folder holding one store file per embedding space. */
@@ -270,7 +320,9 @@ export function storeFilePath(storePath: string, space: EmbeddingSpace | null, w
 
 async function openReader(inputs: ActionInputs, root: string, workspace: string): Promise<SourceReader> {
   if (!isDirectory(root)) {
-    throw new ConfigError(`${root} is not a directory`, { hint: 'run actions/checkout first, or fix the `path` input' });
+    throw new ConfigError(`${root} is not a directory`, {
+      hint: 'run actions/checkout first, or fix the `path` input',
+    });
   }
   // The embedded store's folder is never indexed when it lives inside the tree.
   const storeAbs = resolve(workspace, inputs.storePath);

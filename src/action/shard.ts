@@ -82,8 +82,9 @@ export class ShardedSourceReader implements SourceReader {
   async diff(base: string, head: string): Promise<FileChange[] | null> {
     const changes = await this.inner.diff(base, head);
     return (
-      changes?.filter((c) => inShard(c.path, this.shard) || (c.oldPath !== undefined && inShard(c.oldPath, this.shard))) ??
-      null
+      changes?.filter(
+        (c) => inShard(c.path, this.shard) || (c.oldPath !== undefined && inShard(c.oldPath, this.shard)),
+      ) ?? null
     );
   }
 }
@@ -142,7 +143,9 @@ export class ShardedVectorStore implements VectorStore {
 
   /** Not forwarded: a shard never marks the ref (see the module comment). */
   putState(state: IndexState): Promise<void> {
-    this.logger.debug(`shard ${this.shard.index}/${this.shard.count}: not writing index state (${state.status})`);
+    this.logger.debug(
+      `shard ${this.shard.index}/${this.shard.count}: not writing index state (${state.status})`,
+    );
     return Promise.resolve();
   }
 

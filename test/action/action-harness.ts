@@ -20,8 +20,13 @@ export interface ActionRun {
 }
 
 /** One recorded example payload of `@octokit/webhooks-examples` by event name and predicate. */
-export function examplePayload(event: string, pick: (p: Record<string, unknown>) => boolean): Record<string, unknown> {
-  const entry = (examples as Array<{ name: string; examples: Array<Record<string, unknown>> }>).find((e) => e.name === event);
+export function examplePayload(
+  event: string,
+  pick: (p: Record<string, unknown>) => boolean,
+): Record<string, unknown> {
+  // The package types each example by event; here they are plain JSON objects to retarget.
+  const all = examples as unknown as Array<{ name: string; examples: Array<Record<string, unknown>> }>;
+  const entry = all.find((e) => e.name === event);
   const found = entry?.examples.find(pick);
   if (!found) throw new Error(`no ${event} example matches`);
   return structuredClone(found);
@@ -45,7 +50,7 @@ export interface RunOptions {
 function parseOutputs(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   const re = /^([^<\n]+)<<(ghadelimiter_[^\n]+)\n([\s\S]*?)\n\2$/gm;
-  for (const m of text.matchAll(re)) out[m[1]!] = m[3]!;
+  for (const m of text.matchAll(re)) out[m[1]] = m[3]!;
   return out;
 }
 
@@ -63,7 +68,8 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   fs.writeFileSync(outputPath, '');
   fs.writeFileSync(summaryPath, '');
   const saved = { ...process.env };
-  for (const key of Object.keys(process.env)) if (key.startsWith('INPUT_') || key.startsWith('GITHUB_')) delete process.env[key];
+  for (const key of Object.keys(process.env))
+    if (key.startsWith('INPUT_') || key.startsWith('GITHUB_')) delete process.env[key];
   const payloadRef = typeof options.payload?.ref === 'string' ? options.payload.ref : undefined;
   const payloadAfter = typeof options.payload?.after === 'string' ? options.payload.after : undefined;
   Object.assign(process.env, {
@@ -79,11 +85,12 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     RUNNER_TEMP: path.join(dir, 'runner-temp'),
     HF_ENDPOINT: 'http://127.0.0.1:9',
     CODEIDX_MODEL_CACHE: path.join(options.tmp, 'model-cache'),
-    ...(options.sha ?? payloadAfter ? { GITHUB_SHA: options.sha ?? payloadAfter } : {}),
-    ...(options.ref ?? payloadRef ? { GITHUB_REF: options.ref ?? payloadRef } : {}),
+    ...((options.sha ?? payloadAfter) ? { GITHUB_SHA: options.sha ?? payloadAfter } : {}),
+    ...((options.ref ?? payloadRef) ? { GITHUB_REF: options.ref ?? payloadRef } : {}),
     ...options.env,
   });
-  for (const [name, value] of Object.entries(options.inputs)) process.env[`INPUT_${name.toUpperCase()}`] = value;
+  for (const [name, value] of Object.entries(options.inputs))
+    process.env[`INPUT_${name.toUpperCase()}`] = value;
   let stdout = '';
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
@@ -111,11 +118,15 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
 
 /** Runs git in `cwd` with a fixed identity and dates (deterministic commits). */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false', ...args], {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).trim();
+  return execFileSync(
+    'git',
+    ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false', ...args],
+    {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  ).trim();
 }
 
 /** Writes a file under `root`, creating folders. */
@@ -131,7 +142,9 @@ export function storeRows(file: string, repo: string, ref: string): string[] {
   const db = new Database(file, { readonly: true });
   try {
     const rows = db
-      .prepare('SELECT id, path, start_line, end_line, content_hash, file_hash FROM chunks WHERE repo = ? AND ref = ? ORDER BY id')
+      .prepare(
+        'SELECT id, path, start_line, end_line, content_hash, file_hash FROM chunks WHERE repo = ? AND ref = ? ORDER BY id',
+      )
       .all(repo, ref) as Array<Record<string, unknown>>;
     return rows.map((r) => Object.values(r).map(String).join(' '));
   } finally {
@@ -140,11 +153,16 @@ export function storeRows(file: string, repo: string, ref: string): string[] {
 }
 
 /** The index state JSON of (repo, ref), or null. */
-export function storeState(file: string, repo: string, ref: string): { commit: string | null; status: string } | null {
+export function storeState(
+  file: string,
+  repo: string,
+  ref: string,
+): { commit: string | null; status: string } | null {
   if (!fs.existsSync(file)) return null;
   const db = new Database(file, { readonly: true });
   try {
-    const row = db.prepare('SELECT state FROM states WHERE repo = ? AND ref = ?').get(repo, ref) as { state: string } | undefined;
+    const row = db.prepare('SELECT state FROM states WHERE repo = ? AND ref = ?').get(repo, ref) as
+      { state: string } | undefined;
     return row ? (JSON.parse(row.state) as { commit: string | null; status: string }) : null;
   } finally {
     db.close();

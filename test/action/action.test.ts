@@ -20,7 +20,15 @@ import { createChunker } from '../../src/cli/wiring.js';
 import { indexTree } from '../../src/core/index-pipeline.js';
 import type { Logger } from '../../src/core/ports.js';
 import type { FailingMethod } from '../fakes/failing-store.js';
-import { examplePayload, git, runAction, storeRows, storeState, writeFile, type ActionRun } from './action-harness.js';
+import {
+  examplePayload,
+  git,
+  runAction,
+  storeRows,
+  storeState,
+  writeFile,
+  type ActionRun,
+} from './action-harness.js';
 import { fakeCacheState } from './fake-actions-cache.js';
 
 vi.mock('@actions/cache', () => import('./fake-actions-cache.js'));
@@ -53,10 +61,25 @@ let storeDir: string;
 const lexicalStore = (): string => path.join(storeDir, 'index-lexical.db');
 
 /** A push payload from the recorded examples (a branch push), retargeted. */
-function pushPayload(ref: string, before: string, after: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function pushPayload(
+  ref: string,
+  before: string,
+  after: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const p = examplePayload('push', (e) => e.ref === 'refs/heads/master');
   const repository = { ...(p.repository as Record<string, unknown>), full_name: REPO, name: 'widgets' };
-  return { ...p, ref, before, after, created: before === ZERO, deleted: after === ZERO, forced: false, repository, ...extra };
+  return {
+    ...p,
+    ref,
+    before,
+    after,
+    created: before === ZERO,
+    deleted: after === ZERO,
+    forced: false,
+    repository,
+    ...extra,
+  };
 }
 
 const head = (cwd = work): string => git(cwd, 'rev-parse', 'HEAD');
@@ -99,7 +122,14 @@ function push(
   workspace = work,
   env: Record<string, string> = {},
 ): Promise<ActionRun> {
-  return runAction({ event: 'push', payload: pushPayload(ref, before, after, extra), inputs, workspace, tmp, env });
+  return runAction({
+    event: 'push',
+    payload: pushPayload(ref, before, after, extra),
+    inputs,
+    workspace,
+    tmp,
+    env,
+  });
 }
 
 function expectOk(run: ActionRun): void {
@@ -112,8 +142,16 @@ beforeAll(() => {
   storeDir = path.join(tmp, 'store');
   fs.mkdirSync(work);
   git(work, 'init', '-q', '-b', 'main');
-  writeFile(work, 'src/auth.ts', 'export function verifySignature(secret: string, body: string): boolean {\n  return body.length > 0 && secret.length > 0;\n}\n');
-  writeFile(work, 'src/retry.py', 'def retry(fn, attempts=3):\n    for i in range(attempts):\n        try:\n            return fn()\n        except Exception:\n            pass\n');
+  writeFile(
+    work,
+    'src/auth.ts',
+    'export function verifySignature(secret: string, body: string): boolean {\n  return body.length > 0 && secret.length > 0;\n}\n',
+  );
+  writeFile(
+    work,
+    'src/retry.py',
+    'def retry(fn, attempts=3):\n    for i in range(attempts):\n        try:\n            return fn()\n        except Exception:\n            pass\n',
+  );
   writeFile(work, 'cmd/main.go', 'package main\n\nfunc main() {\n\tserve(":8080")\n}\n');
   writeFile(work, 'README.md', '# Widgets\n\nHow to run the widget server.\n');
   writeFile(work, 'assets/logo.bin', '\u0000\u0001\u0002binary');
@@ -145,7 +183,11 @@ describe('codeidx action: push events converge to a full index', () => {
   });
 
   it('indexes a normal push incrementally from the last complete commit', async () => {
-    writeFile(work, 'src/auth.ts', 'export function verifySignature(secret: string, body: string): boolean {\n  return timingSafeEqual(sign(secret, body), body);\n}\n');
+    writeFile(
+      work,
+      'src/auth.ts',
+      'export function verifySignature(secret: string, body: string): boolean {\n  return timingSafeEqual(sign(secret, body), body);\n}\n',
+    );
     writeFile(work, 'src/new.ts', 'export const answer = 42;\n');
     git(work, 'add', '-A');
     git(work, 'commit', '-qm', 'c2');
@@ -165,7 +207,9 @@ describe('codeidx action: push events converge to a full index', () => {
     expectOk(run);
     expect(run.outputs['files-indexed']).toBe('1');
     await expectConverged('refs/heads/main');
-    expect(storeRows(lexicalStore(), REPO, 'refs/heads/main').some((r) => r.includes(' src/retry.py '))).toBe(false);
+    expect(storeRows(lexicalStore(), REPO, 'refs/heads/main').some((r) => r.includes(' src/retry.py '))).toBe(
+      false,
+    );
     last = head();
   });
 
@@ -201,7 +245,10 @@ describe('codeidx action: push events converge to a full index', () => {
     const failed = await push('refs/heads/main', last, failedCommit);
     expect(failed.failed).toBe(true);
     expect(failed.stdout).toContain('::error::injected upsert failure');
-    expect(storeState(lexicalStore(), REPO, 'refs/heads/main')).toMatchObject({ commit: last, status: 'in_progress' });
+    expect(storeState(lexicalStore(), REPO, 'refs/heads/main')).toMatchObject({
+      commit: last,
+      status: 'in_progress',
+    });
 
     writeFile(work, 'src/later.ts', 'export const later = 1;\n');
     git(work, 'add', '-A');
@@ -248,8 +295,20 @@ describe('codeidx action: push events converge to a full index', () => {
 
     // The same branch indexed again, then removed by a `delete` event (recorded payload).
     expectOk(await push('refs/heads/feature', ZERO, head()));
-    const payload = { ...examplePayload('delete', (e) => e.ref_type === 'tag'), ref: 'feature', ref_type: 'branch' };
-    const del = await runAction({ event: 'delete', payload, inputs: lexicalInputs(), workspace: work, tmp, ref: 'refs/heads/main', sha: head() });
+    const payload = {
+      ...examplePayload('delete', (e) => e.ref_type === 'tag'),
+      ref: 'feature',
+      ref_type: 'branch',
+    };
+    const del = await runAction({
+      event: 'delete',
+      payload,
+      inputs: lexicalInputs(),
+      workspace: work,
+      tmp,
+      ref: 'refs/heads/main',
+      sha: head(),
+    });
     expectOk(del);
     expect(storeRows(lexicalStore(), REPO, 'refs/heads/feature')).toEqual([]);
     expect(storeRows(lexicalStore(), REPO, 'refs/heads/main')).toEqual(mainRows);
@@ -257,7 +316,15 @@ describe('codeidx action: push events converge to a full index', () => {
   });
 
   it('a scheduled run re-indexes by content hash: nothing re-chunked, orphans pruned', async () => {
-    const run = await runAction({ event: 'schedule', payload: { schedule: '0 3 * * *' }, inputs: lexicalInputs(), workspace: work, tmp, ref: 'refs/heads/main', sha: head() });
+    const run = await runAction({
+      event: 'schedule',
+      payload: { schedule: '0 3 * * *' },
+      inputs: lexicalInputs(),
+      workspace: work,
+      tmp,
+      ref: 'refs/heads/main',
+      sha: head(),
+    });
     expectOk(run);
     expect(run.outputs['files-indexed']).toBe('0');
     expect(run.summary).toContain('scan (schedule');
@@ -321,9 +388,17 @@ describe('codeidx action: base commit missing locally (shallow checkout)', () =>
         { filename: 'src/shallow.ts', status: 'added' },
       ],
     };
-    const run = await push('refs/heads/main', base, after, {}, lexicalInputs({ 'github-token': 'ghs_test' }), clone, {
-      GITHUB_API_URL: apiUrl,
-    });
+    const run = await push(
+      'refs/heads/main',
+      base,
+      after,
+      {},
+      lexicalInputs({ 'github-token': 'ghs_test' }),
+      clone,
+      {
+        GITHUB_API_URL: apiUrl,
+      },
+    );
     expectOk(run);
     expect(compares.at(-1)).toBe(`GET /repos/acme/widgets/compare/${base}...${after} token ghs_test`);
     expect(run.summary).toContain('<td>Plan</td><td>diff');
@@ -335,18 +410,39 @@ describe('codeidx action: base commit missing locally (shallow checkout)', () =>
   });
 
   it('falls back to a content-hash scan when the compare API cannot tell (diverged) or there is no token', async () => {
-    const first = shallowCloneAfter(() => writeFile(work, 'src/scan.ts', 'export const scan = 1;\n'), 'shallow-2');
+    const first = shallowCloneAfter(
+      () => writeFile(work, 'src/scan.ts', 'export const scan = 1;\n'),
+      'shallow-2',
+    );
     compareBody = { status: 'diverged', files: [] };
-    const run = await push('refs/heads/main', first.base, head(first.clone), {}, lexicalInputs({ 'github-token': 'ghs_test' }), first.clone, {
-      GITHUB_API_URL: apiUrl,
-    });
+    const run = await push(
+      'refs/heads/main',
+      first.base,
+      head(first.clone),
+      {},
+      lexicalInputs({ 'github-token': 'ghs_test' }),
+      first.clone,
+      {
+        GITHUB_API_URL: apiUrl,
+      },
+    );
     expect(compares).toHaveLength(2);
     expectOk(run);
     expect(run.summary).toContain('<td>Plan</td><td>scan');
     await expectConverged('refs/heads/main', first.clone);
 
-    const second = shallowCloneAfter(() => writeFile(work, 'src/scan.ts', 'export const scan = 2;\n'), 'shallow-3');
-    const noToken = await push('refs/heads/main', second.base, head(second.clone), {}, lexicalInputs(), second.clone);
+    const second = shallowCloneAfter(
+      () => writeFile(work, 'src/scan.ts', 'export const scan = 2;\n'),
+      'shallow-3',
+    );
+    const noToken = await push(
+      'refs/heads/main',
+      second.base,
+      head(second.clone),
+      {},
+      lexicalInputs(),
+      second.clone,
+    );
     expectOk(noToken);
     expect(noToken.summary).toContain('<td>Plan</td><td>scan');
     await expectConverged('refs/heads/main', second.clone);
@@ -377,7 +473,9 @@ describe('codeidx action: bad input', () => {
   it('indexes the checked-out commit with a warning when the payload names commits missing locally', async () => {
     const run = await push('refs/heads/main', 'a'.repeat(40), 'b'.repeat(40));
     expectOk(run);
-    expect(run.stdout).toMatch(/::warning::the event is about commit bbbbbbbbbbbb but [0-9a-f]{12} is checked out/);
+    expect(run.stdout).toMatch(
+      /::warning::the event is about commit bbbbbbbbbbbb but [0-9a-f]{12} is checked out/,
+    );
     expect(run.outputs.commit).toBe(head());
     await expectConverged('refs/heads/main');
   });
@@ -394,7 +492,14 @@ describe('codeidx action: bad input', () => {
     const empty = path.join(tmp, 'empty');
     fs.mkdirSync(empty);
     git(empty, 'init', '-q', '-b', 'main');
-    const run = await push('refs/heads/main', ZERO, 'c'.repeat(40), {}, lexicalInputs({ 'store-path': path.join(tmp, 'empty-store') }), empty);
+    const run = await push(
+      'refs/heads/main',
+      ZERO,
+      'c'.repeat(40),
+      {},
+      lexicalInputs({ 'store-path': path.join(tmp, 'empty-store') }),
+      empty,
+    );
     expect(run.failed).toBe(true);
     expect(run.stdout).toContain('has no commit checked out');
     expect(run.stdout).toContain('actions/checkout');

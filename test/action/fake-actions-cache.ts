@@ -36,12 +36,17 @@ export function isFeatureAvailable(): boolean {
   return true;
 }
 
-export function restoreCache(paths: string[], key: string, restoreKeys: string[] = []): Promise<string | undefined> {
+export function restoreCache(
+  paths: string[],
+  key: string,
+  restoreKeys: string[] = [],
+): Promise<string | undefined> {
   const state = fakeCacheState();
   if (state.failRestore) return Promise.reject(new Error('Cache service responded with 503'));
   const newestFirst = [...state.entries].reverse();
   const entry =
-    newestFirst.find((e) => e.key === key) ?? restoreKeys.map((p) => newestFirst.find((e) => e.key.startsWith(p))).find(Boolean);
+    newestFirst.find((e) => e.key === key) ??
+    restoreKeys.map((p) => newestFirst.find((e) => e.key.startsWith(p))).find(Boolean);
   state.restored.push(entry?.key);
   if (!entry) return Promise.resolve(undefined);
   paths.forEach((p, i) => {
@@ -58,7 +63,9 @@ export function saveCache(paths: string[], key: string): Promise<number> {
   const state = fakeCacheState();
   if (state.failSave) return Promise.reject(new Error('Cache service responded with 500'));
   if (state.entries.some((e) => e.key === key)) {
-    return Promise.reject(new Error(`Unable to reserve cache with key ${key}, another job may be creating this cache.`));
+    return Promise.reject(
+      new Error(`Unable to reserve cache with key ${key}, another job may be creating this cache.`),
+    );
   }
   const dir = path.join(state.dir, String(state.entries.length));
   paths.forEach((p, i) => {

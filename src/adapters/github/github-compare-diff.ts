@@ -138,7 +138,9 @@ export class GithubCompareDiff {
       logger.info(`GitHub compare cannot give the change set: ${why}; planning by content hash`);
       return null;
     }
-    logger.info(`GitHub compare ${base.slice(0, 12)}...${head.slice(0, 12)}: ${changes.length} changed files`);
+    logger.info(
+      `GitHub compare ${base.slice(0, 12)}...${head.slice(0, 12)}: ${changes.length} changed files`,
+    );
     return changes;
   }
 }
