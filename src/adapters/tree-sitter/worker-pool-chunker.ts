@@ -46,17 +46,19 @@ export interface WorkerPoolChunkerOptions extends ChunkWorkerConfig {
   readonly maxWorkerHeapMb?: number;
 }
 
-/** URL of the worker module and the extra `execArgv` it needs. */
-function workerEntry(): { filename: string; execArgv: string[] } {
+/**
+ * Path of the worker module and the `execArgv` of the workers. From compiled JavaScript the workers
+ * inherit the process's options (`execArgv` undefined: Node rejects some flags, such as
+ * `--max-old-space-size`, when they are passed explicitly). From TypeScript sources they get only
+ * tsx's loader, resolved to an absolute URL so that the working directory does not matter.
+ */
+function workerEntry(): { filename: string; execArgv: string[] | undefined } {
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
     const tsx = pathToFileURL(createRequire(self).resolve('tsx')).href;
-    return {
-      filename: fileURLToPath(new URL('./chunk-worker.ts', self)),
-      execArgv: [...process.execArgv.filter((a) => !a.startsWith('--cpu-prof')), '--import', tsx],
-    };
+    return { filename: fileURLToPath(new URL('./chunk-worker.ts', self)), execArgv: ['--import', tsx] };
   }
-  return { filename: fileURLToPath(new URL('./chunk-worker.js', self)), execArgv: [...process.execArgv] };
+  return { filename: fileURLToPath(new URL('./chunk-worker.js', self)), execArgv: undefined };
 }
 
 /**
