@@ -19,7 +19,12 @@ export type ApiErrorCode =
 
 /** The JSON body of every error response. */
 export interface ApiErrorBody {
-  readonly error: { readonly code: ApiErrorCode; readonly message: string; readonly hint?: string; readonly requestId?: string };
+  readonly error: {
+    readonly code: ApiErrorCode;
+    readonly message: string;
+    readonly hint?: string;
+    readonly requestId?: string;
+  };
 }
 
 /** An HTTP error with a code, a message safe to show the caller, an optional hint and extra headers. */

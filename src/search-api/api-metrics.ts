@@ -55,8 +55,16 @@ export class ApiMetrics {
         },
       });
     };
-    mirror('codeidx_query_embedding_cache_hits_total', 'Query embeddings served from the LRU cache.', () => cacheStats.hits);
-    mirror('codeidx_query_embedding_cache_misses_total', 'Query embeddings computed by the model.', () => cacheStats.misses);
+    mirror(
+      'codeidx_query_embedding_cache_hits_total',
+      'Query embeddings served from the LRU cache.',
+      () => cacheStats.hits,
+    );
+    mirror(
+      'codeidx_query_embedding_cache_misses_total',
+      'Query embeddings computed by the model.',
+      () => cacheStats.misses,
+    );
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'codeidx_' });
   }
 

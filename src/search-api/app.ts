@@ -88,7 +88,12 @@ const CONTENT_SECURITY_POLICY = {
   frameAncestors: ["'none'"],
 };
 
-function errorJson(c: Context<ApiEnv>, status: ContentfulStatusCode, body: ApiErrorBody, headers: Record<string, string> = {}): Response {
+function errorJson(
+  c: Context<ApiEnv>,
+  status: ContentfulStatusCode,
+  body: ApiErrorBody,
+  headers: Record<string, string> = {},
+): Response {
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   return c.json(body, status);
 }
@@ -118,7 +123,9 @@ export function createApp(deps: ApiDeps): ApiApp {
   const rate = deps.rateLimit ?? DEFAULT_RATE_LIMIT;
   const corsOrigins = new Set(deps.corsOrigins ?? []);
   const openApi = JSON.stringify(openApiDocument(deps.version ?? API_VERSION));
-  const indexHtml = renderIndexHtml({ tokenRequired: policy.tokensConfigured && deps.auth.publicRepos.length === 0 });
+  const indexHtml = renderIndexHtml({
+    tokenRequired: policy.tokensConfigured && deps.auth.publicRepos.length === 0,
+  });
 
   const app = new Hono<ApiEnv>();
 
@@ -151,7 +158,13 @@ export function createApp(deps: ApiDeps): ApiApp {
       origin: (origin) => (corsOrigins.has(origin) ? origin : null),
       allowMethods: ['GET', 'POST', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Content-Type'],
-      exposeHeaders: ['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Request-Id'],
+      exposeHeaders: [
+        'Retry-After',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+        'X-Request-Id',
+      ],
       maxAge: 600,
     }),
   );
@@ -173,11 +186,18 @@ export function createApp(deps: ApiDeps): ApiApp {
       },
       handler: (c) => {
         const info = c.get('rateLimit' as never) as { resetTime?: Date } | undefined;
-        const reset = info?.resetTime ? Math.max(1, Math.ceil((info.resetTime.getTime() - Date.now()) / 1000)) : Math.ceil(rate.windowMs / 1000);
-        throw new ApiError(429, 'rate_limited', `rate limit of ${rate.limit} requests per ${rate.windowMs / 1000} s reached`, {
-          hint: `retry in ${reset} s`,
-          headers: { 'Retry-After': String(reset) },
-        });
+        const reset = info?.resetTime
+          ? Math.max(1, Math.ceil((info.resetTime.getTime() - Date.now()) / 1000))
+          : Math.ceil(rate.windowMs / 1000);
+        throw new ApiError(
+          429,
+          'rate_limited',
+          `rate limit of ${rate.limit} requests per ${rate.windowMs / 1000} s reached`,
+          {
+            hint: `retry in ${reset} s`,
+            headers: { 'Retry-After': String(reset) },
+          },
+        );
       },
     }),
   );
@@ -187,7 +207,13 @@ export function createApp(deps: ApiDeps): ApiApp {
     if (params.repo !== undefined) policy.assertCanRead(principal, params.repo);
     const start = now();
     const result = await scopedSearch(search, store, principal, params);
-    return c.json({ query: params.q, mode: result.mode, k: params.k, results: result.results, tookMs: Math.round((now() - start) * 10) / 10 });
+    return c.json({
+      query: params.q,
+      mode: result.mode,
+      k: params.k,
+      results: result.results,
+      tookMs: Math.round((now() - start) * 10) / 10,
+    });
   };
 
   app.get('/v1/search', (c) => runSearch(c, parseSearchQuery(rawQueryString(c.req.url))));
@@ -202,11 +228,19 @@ export function createApp(deps: ApiDeps): ApiApp {
     }),
     async (c) => {
       if (c.req.query() && Object.keys(c.req.query()).length > 0) {
-        throw new ApiError(400, 'bad_request', 'POST /v1/search takes its parameters in the JSON body, not in the query string');
+        throw new ApiError(
+          400,
+          'bad_request',
+          'POST /v1/search takes its parameters in the JSON body, not in the query string',
+        );
       }
       const type = c.req.header('Content-Type') ?? '';
       if (!/^application\/json\s*(;|$)/i.test(type)) {
-        throw new ApiError(415, 'unsupported_media_type', 'body: send JSON with "Content-Type: application/json"');
+        throw new ApiError(
+          415,
+          'unsupported_media_type',
+          'body: send JSON with "Content-Type: application/json"',
+        );
       }
       let body: unknown;
       try {
@@ -228,7 +262,9 @@ export function createApp(deps: ApiDeps): ApiApp {
     // listStates(repo) filters by repo; check again so that a store ignoring the filter leaks nothing.
     const own = states.filter((s) => s.repo === repo);
     if (own.length === 0) {
-      throw new ApiError(404, 'not_found', `${repo} is not indexed`, { hint: 'run the codeidx action or `codeidx index` on it' });
+      throw new ApiError(404, 'not_found', `${repo} is not indexed`, {
+        hint: 'run the codeidx action or `codeidx index` on it',
+      });
     }
     const refs = await Promise.all(
       own
@@ -256,7 +292,9 @@ export function createApp(deps: ApiDeps): ApiApp {
       await store.count();
       return c.json({ status: 'ready' });
     } catch (error) {
-      logger.warn('readiness check failed: the store does not answer', { error: error instanceof Error ? error.message : String(error) });
+      logger.warn('readiness check failed: the store does not answer', {
+        error: error instanceof Error ? error.message : String(error),
+      });
       return c.json({ status: 'unavailable', reason: 'the index store does not answer' }, 503);
     }
   });
@@ -266,7 +304,9 @@ export function createApp(deps: ApiDeps): ApiApp {
     return c.body(body, 200, { 'Content-Type': contentType });
   });
 
-  app.get('/openapi.json', (c) => c.body(openApi, 200, { 'Content-Type': 'application/json; charset=utf-8' }));
+  app.get('/openapi.json', (c) =>
+    c.body(openApi, 200, { 'Content-Type': 'application/json; charset=utf-8' }),
+  );
 
   const asset = (body: string, type: string) => (c: Context<ApiEnv>) =>
     c.body(body, 200, { 'Content-Type': type, 'Cache-Control': 'no-cache' });
@@ -278,7 +318,9 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.get('/favicon.svg', asset(FAVICON_SVG, 'image/svg+xml'));
   app.get('/favicon.ico', (c) => c.redirect('/favicon.svg', 301));
 
-  app.notFound((c) => errorJson(c, 404, { error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }));
+  app.notFound((c) =>
+    errorJson(c, 404, { error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }),
+  );
 
   app.onError((error, c) => {
     const id = c.get('requestId');
@@ -286,28 +328,57 @@ export function createApp(deps: ApiDeps): ApiApp {
       return errorJson(
         c,
         error.status,
-        { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), requestId: id } },
+        {
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.hint ? { hint: error.hint } : {}),
+            requestId: id,
+          },
+        },
         { ...error.headers },
       );
     }
     if (error instanceof InvalidQueryError) {
-      return errorJson(c, 400, { error: { code: 'bad_request', message: error.message, ...(error.hint ? { hint: error.hint } : {}), requestId: id } });
+      return errorJson(c, 400, {
+        error: {
+          code: 'bad_request',
+          message: error.message,
+          ...(error.hint ? { hint: error.hint } : {}),
+          requestId: id,
+        },
+      });
     }
     if (error instanceof VectorStoreError) {
       logger.error('store failure', { requestId: id, error: error.message, hint: error.hint });
       return errorJson(
         c,
         503,
-        { error: { code: 'unavailable', message: 'the index store is unavailable; try again shortly', requestId: id } },
+        {
+          error: {
+            code: 'unavailable',
+            message: 'the index store is unavailable; try again shortly',
+            requestId: id,
+          },
+        },
         { 'Retry-After': '5' },
       );
     }
     if (error instanceof HTTPException) {
       // Raised by Hono middleware (e.g. a malformed request); its message is meant for the client.
       const status = error.status;
-      return errorJson(c, status, { error: { code: status === 401 ? 'unauthorized' : 'bad_request', message: error.message, requestId: id } });
+      return errorJson(c, status, {
+        error: {
+          code: status === 401 ? 'unauthorized' : 'bad_request',
+          message: error.message,
+          requestId: id,
+        },
+      });
     }
-    logger.error('unhandled error', { requestId: id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    logger.error('unhandled error', {
+      requestId: id,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
     return errorJson(c, 500, { error: { code: 'internal', message: 'internal error', requestId: id } });
   });
 

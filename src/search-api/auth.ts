@@ -16,12 +16,16 @@ import { ApiError } from './api-error.js';
 /** A repository pattern: "owner/name" where either part may use picomatch globs, never "!" negation. */
 export const repoPatternSchema = z
   .string()
-  .regex(/^[^!/\s][^/\s]*\/[^/\s]+$/, { error: 'a repository pattern is "owner/name", globs allowed ("org/*", "*/*"), no "!"' });
+  .regex(/^[^!/\s][^/\s]*\/[^/\s]+$/, {
+    error: 'a repository pattern is "owner/name", globs allowed ("org/*", "*/*"), no "!"',
+  });
 
 /** One configured token. */
 export const tokenEntrySchema = z.strictObject({
   /** A name for logs and metrics (never the token). */
-  name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, { error: 'name: 1-64 letters, digits, "_", ".", "@" or "-"' }),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.@-]{1,64}$/, { error: 'name: 1-64 letters, digits, "_", ".", "@" or "-"' }),
   /** sha256 of the token, lowercase or uppercase hex: `printf %s "$TOKEN" | sha256sum`. */
   sha256: z
     .string()
@@ -51,8 +55,14 @@ export const authConfigSchema = z
     const names = new Set<string>();
     const hashes = new Set<string>();
     config.tokens.forEach((t, i) => {
-      if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'name'], message: `duplicate token name "${t.name}"` });
-      if (hashes.has(t.sha256)) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'sha256'], message: 'duplicate token hash' });
+      if (names.has(t.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tokens', i, 'name'],
+          message: `duplicate token name "${t.name}"`,
+        });
+      if (hashes.has(t.sha256))
+        ctx.addIssue({ code: 'custom', path: ['tokens', i, 'sha256'], message: 'duplicate token hash' });
       names.add(t.name);
       hashes.add(t.sha256);
     });
@@ -90,12 +100,22 @@ export class AccessPolicy {
     this.byHash = new Map(
       config.tokens.map((t) => [
         t.sha256.toLowerCase(),
-        { id: `token:${t.name}`, anonymous: false, readsAll: t.repos.includes('*/*'), canRead: matcher(t.repos) },
+        {
+          id: `token:${t.name}`,
+          anonymous: false,
+          readsAll: t.repos.includes('*/*'),
+          canRead: matcher(t.repos),
+        },
       ]),
     );
     this.anonymous =
       config.publicRepos.length > 0
-        ? { id: 'anonymous', anonymous: true, readsAll: config.publicRepos.includes('*/*'), canRead: matcher(config.publicRepos) }
+        ? {
+            id: 'anonymous',
+            anonymous: true,
+            readsAll: config.publicRepos.includes('*/*'),
+            canRead: matcher(config.publicRepos),
+          }
         : null;
   }
 
@@ -120,9 +140,11 @@ export class AccessPolicy {
     }
     const match = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(authorization.trim());
     if (!match) {
-      throw new ApiError(401, 'unauthorized', 'the Authorization header must be "Bearer <token>"', { headers: challenge });
+      throw new ApiError(401, 'unauthorized', 'the Authorization header must be "Bearer <token>"', {
+        headers: challenge,
+      });
     }
-    const principal = this.byHash.get(hashToken(match[1]!));
+    const principal = this.byHash.get(hashToken(match[1]));
     if (!principal) {
       throw new ApiError(401, 'unauthorized', 'the token is not valid', {
         hint: 'ask an administrator for a token, or check for a copy-paste error',
@@ -140,9 +162,14 @@ export class AccessPolicy {
   assertCanRead(principal: Principal, repo: string): void {
     if (principal.canRead(repo)) return;
     if (principal.anonymous) {
-      throw new ApiError(401, 'unauthorized', `repo: ${repo} is not public; send a bearer token that may read it`, {
-        headers: { 'WWW-Authenticate': 'Bearer realm="codeidx"' },
-      });
+      throw new ApiError(
+        401,
+        'unauthorized',
+        `repo: ${repo} is not public; send a bearer token that may read it`,
+        {
+          headers: { 'WWW-Authenticate': 'Bearer realm="codeidx"' },
+        },
+      );
     }
     throw new ApiError(403, 'forbidden', `repo: this token may not read ${repo}`, {
       hint: 'ask for a token whose scope includes this repository',

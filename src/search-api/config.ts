@@ -44,11 +44,16 @@ const originSchema = z.string().refine(
       return false;
     }
   },
-  { error: 'each origin is scheme://host[:port] with no path or trailing "/", e.g. https://portal.example.com' },
+  {
+    error:
+      'each origin is scheme://host[:port] with no path or trailing "/", e.g. https://portal.example.com',
+  },
 );
 
 const envSchema = z.object({
-  CODEIDX_STORE: z.string({ error: 'is required: the path of the store file built by `codeidx index`' }).min(1, { error: 'must not be empty' }),
+  CODEIDX_STORE: z
+    .string({ error: 'is required: the path of the store file built by `codeidx index`' })
+    .min(1, { error: 'must not be empty' }),
   CODEIDX_MODEL: z.string().min(1).optional(),
   CODEIDX_DEVICE: z.enum(['auto', 'cpu', 'cuda'], { error: 'must be auto, cpu or cuda' }).default('auto'),
   CODEIDX_MODEL_CACHE_DIR: z.string().min(1).optional(),
@@ -69,7 +74,11 @@ const envSchema = z.object({
     .transform(Number)
     .pipe(z.number().min(1, { error: 'must be at least 1' }))
     .default(120),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be debug, info, warn, error or silent' }).default('info'),
+  LOG_LEVEL: z
+    .enum(['debug', 'info', 'warn', 'error', 'silent'], {
+      error: 'must be debug, info, warn, error or silent',
+    })
+    .default('info'),
 });
 
 /** The server's configuration, parsed from the environment. */
@@ -89,7 +98,9 @@ export interface ServerConfig {
 }
 
 function issuesOf(error: z.ZodError, prefix: string): string[] {
-  return error.issues.map((i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join('.')}: ${i.message}`);
+  return error.issues.map(
+    (i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join('.')}: ${i.message}`,
+  );
 }
 
 function parseTokens(json: string, source: string): z.infer<typeof authConfigSchema> {
@@ -97,9 +108,12 @@ function parseTokens(json: string, source: string): z.infer<typeof authConfigSch
   try {
     raw = JSON.parse(json);
   } catch (error) {
-    throw new ConfigError(`${source}: not valid JSON (${error instanceof Error ? error.message : String(error)})`, {
-      hint: 'expected [{"name": "ci", "sha256": "<sha256 of the token>", "repos": ["org/*"]}]',
-    });
+    throw new ConfigError(
+      `${source}: not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+      {
+        hint: 'expected [{"name": "ci", "sha256": "<sha256 of the token>", "repos": ["org/*"]}]',
+      },
+    );
   }
   const asObject = Array.isArray(raw) ? { tokens: raw } : raw;
   const parsed = authConfigSchema.safeParse(asObject);
@@ -115,7 +129,9 @@ function parseTokens(json: string, source: string): z.infer<typeof authConfigSch
  * Parses the server configuration from `env`.
  * @throws ConfigError listing every missing or invalid variable, one per line, each with what is expected.
  */
-export function parseServerEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+export function parseServerEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ServerConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(`invalid server configuration:\n  ${issuesOf(parsed.error, '').join('\n  ')}`);
@@ -125,13 +141,17 @@ export function parseServerEnv(env: NodeJS.ProcessEnv = process.env): ServerConf
     throw new ConfigError('set CODEIDX_API_TOKENS or CODEIDX_API_TOKENS_FILE, not both');
   }
   let fromTokens: z.infer<typeof authConfigSchema> = { tokens: [], publicRepos: [] };
-  if (e.CODEIDX_API_TOKENS !== undefined) fromTokens = parseTokens(e.CODEIDX_API_TOKENS, 'CODEIDX_API_TOKENS');
+  if (e.CODEIDX_API_TOKENS !== undefined)
+    fromTokens = parseTokens(e.CODEIDX_API_TOKENS, 'CODEIDX_API_TOKENS');
   if (e.CODEIDX_API_TOKENS_FILE !== undefined) {
     let text: string;
     try {
       text = readFileSync(e.CODEIDX_API_TOKENS_FILE, 'utf8');
     } catch (error) {
-      throw new ConfigError(`CODEIDX_API_TOKENS_FILE: cannot read ${e.CODEIDX_API_TOKENS_FILE}`, { cause: error, hint: 'check the path and its permissions' });
+      throw new ConfigError(`CODEIDX_API_TOKENS_FILE: cannot read ${e.CODEIDX_API_TOKENS_FILE}`, {
+        cause: error,
+        hint: 'check the path and its permissions',
+      });
     }
     fromTokens = parseTokens(text, 'CODEIDX_API_TOKENS_FILE');
   }
@@ -172,15 +192,22 @@ export interface ApiServer {
  * @throws ConfigError for a bad variable or a missing store; ModelError when the model cannot be loaded;
  *   StoreCorruptError for a damaged store file.
  */
-export async function createServerFromEnv(env: NodeJS.ProcessEnv = process.env, options: { logger?: Logger } = {}): Promise<ApiServer> {
+export async function createServerFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: { logger?: Logger } = {},
+): Promise<ApiServer> {
   const config = parseServerEnv(env);
   const logger = options.logger ?? createPinoLogger(config.logLevel);
   if (!existsSync(config.storePath)) {
-    throw new ConfigError(`CODEIDX_STORE: no store at ${config.storePath}`, { hint: 'run `codeidx index` first, and point CODEIDX_STORE at the index-*.db it wrote' });
+    throw new ConfigError(`CODEIDX_STORE: no store at ${config.storePath}`, {
+      hint: 'run `codeidx index` first, and point CODEIDX_STORE at the index-*.db it wrote',
+    });
   }
   const space = SqliteVectorStore.readSpace(config.storePath);
   if (space === undefined) {
-    throw new ConfigError(`CODEIDX_STORE: ${config.storePath} holds no codeidx index yet`, { hint: 'run `codeidx index` first' });
+    throw new ConfigError(`CODEIDX_STORE: ${config.storePath} holds no codeidx index yet`, {
+      hint: 'run `codeidx index` first',
+    });
   }
   const model = config.model ?? (space ? `${space.modelId}@${space.revision}` : NO_MODEL);
   let embedder: Embedder | null = null;
@@ -196,9 +223,12 @@ export async function createServerFromEnv(env: NodeJS.ProcessEnv = process.env, 
   const loaded = spaceOf(embedder);
   if (spaceLabel(loaded) !== spaceLabel(space) || (loaded?.dims ?? 0) !== (space?.dims ?? 0)) {
     await embedder?.close();
-    throw new ConfigError(`CODEIDX_MODEL: the store was built with ${spaceLabel(space)}, but the model is ${spaceLabel(loaded)}`, {
-      hint: `unset CODEIDX_MODEL, or set it to ${space ? spaceLabel(space) : NO_MODEL}`,
-    });
+    throw new ConfigError(
+      `CODEIDX_MODEL: the store was built with ${spaceLabel(space)}, but the model is ${spaceLabel(loaded)}`,
+      {
+        hint: `unset CODEIDX_MODEL, or set it to ${space ? spaceLabel(space) : NO_MODEL}`,
+      },
+    );
   }
   const store = await SqliteVectorStore.open({ path: config.storePath, space, logger });
   const search = new SearchService({ store, embedder });

@@ -11,7 +11,10 @@ import { searchBodySchema } from './search-params.js';
 const resultSchema = z.object({
   repo: z.string().describe('"owner/name"'),
   ref: z.string().describe('Full ref, e.g. "refs/heads/main"'),
-  commit: z.string().nullable().describe('Commit the chunk was indexed at (40 hex), or null for a plain directory'),
+  commit: z
+    .string()
+    .nullable()
+    .describe('Commit the chunk was indexed at (40 hex), or null for a plain directory'),
   path: z.string(),
   language: z.string(),
   startLine: z.number().int().describe('1-based, inclusive'),
@@ -33,7 +36,9 @@ export const searchResponseSchema = z.object({
   tookMs: z.number(),
 });
 
-const countsSchema = z.record(z.string(), z.unknown()).describe('Counters of the last run (files, chunks, embedded …)');
+const countsSchema = z
+  .record(z.string(), z.unknown())
+  .describe('Counters of the last run (files, chunks, embedded …)');
 
 /** Schema of a `/v1/repos/{owner}/{repo}/status` response (exported for tests). */
 export const statusResponseSchema = z.object({
@@ -65,12 +70,17 @@ export const errorResponseSchema = z.object({
 });
 
 function json(schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
-  return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
 }
 
 const errorRef = { $ref: '#/components/schemas/Error' };
 const errors = (...statuses: number[]): Record<string, unknown> =>
-  Object.fromEntries(statuses.map((s) => [String(s), { description: ERROR_TEXT[s] ?? 'Error', content: { 'application/json': { schema: errorRef } } }]));
+  Object.fromEntries(
+    statuses.map((s) => [
+      String(s),
+      { description: ERROR_TEXT[s] ?? 'Error', content: { 'application/json': { schema: errorRef } } },
+    ]),
+  );
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid parameter (the message names it)',
@@ -84,14 +94,26 @@ const ERROR_TEXT: Record<number, string> = {
 };
 
 const searchQueryParameters = [
-  { name: 'q', required: true, description: `Query text, 1-${MAX_QUERY_CHARS} characters. Plain text: quotes, "*" and operators are not syntax.` },
+  {
+    name: 'q',
+    required: true,
+    description: `Query text, 1-${MAX_QUERY_CHARS} characters. Plain text: quotes, "*" and operators are not syntax.`,
+  },
   { name: 'repo', description: '"owner/name"; default: every repository the token may read' },
   { name: 'ref', description: 'Full ref ("refs/heads/main") or branch name ("main")' },
   { name: 'path', description: 'Folder or file prefix relative to the repository root ("src/core")' },
   { name: 'lang', description: 'Language, e.g. "typescript"' },
   { name: 'kind', description: `Symbol kind: ${SYMBOL_KINDS.join(', ')}` },
-  { name: 'k', description: `Number of results, 1-${MAX_K} (default ${DEFAULT_K})`, schema: { type: 'integer', minimum: 1, maximum: MAX_K } },
-  { name: 'mode', description: 'hybrid (default), semantic or lexical', schema: { type: 'string', enum: ['hybrid', 'semantic', 'lexical'] } },
+  {
+    name: 'k',
+    description: `Number of results, 1-${MAX_K} (default ${DEFAULT_K})`,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_K },
+  },
+  {
+    name: 'mode',
+    description: 'hybrid (default), semantic or lexical',
+    schema: { type: 'string', enum: ['hybrid', 'semantic', 'lexical'] },
+  },
 ].map((p) => ({ in: 'query', required: false, schema: { type: 'string' }, ...p }));
 
 /** The OpenAPI 3.1 document; paths are relative to where it is served. `version` is the API's version string. */
@@ -107,7 +129,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
         'repositories the bearer token may read. Errors are `{"error": {"code", "message", "hint"}}`.',
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from the server configuration' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A token from the server configuration' },
+      },
       schemas: {
         SearchRequest: json(searchBodySchema, 'input'),
         SearchResponse: json(searchResponseSchema),
@@ -123,7 +147,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
           security,
           parameters: searchQueryParameters,
           responses: {
-            200: { description: 'Ranked results', content: { 'application/json': { schema: { $ref: '#/components/schemas/SearchResponse' } } } },
+            200: {
+              description: 'Ranked results',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/SearchResponse' } } },
+            },
             ...errors(400, 401, 403, 429, 503),
           },
         },
@@ -131,9 +158,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
           operationId: 'searchPost',
           summary: 'Search code (JSON body)',
           security,
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/SearchRequest' } } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/SearchRequest' } } },
+          },
           responses: {
-            200: { description: 'Ranked results', content: { 'application/json': { schema: { $ref: '#/components/schemas/SearchResponse' } } } },
+            200: {
+              description: 'Ranked results',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/SearchResponse' } } },
+            },
             ...errors(400, 401, 403, 413, 415, 429, 503),
           },
         },
@@ -148,12 +181,21 @@ export function openApiDocument(version: string): Record<string, unknown> {
             { name: 'repo', in: 'path', required: true, schema: { type: 'string' } },
           ],
           responses: {
-            200: { description: 'Index state per ref', content: { 'application/json': { schema: { $ref: '#/components/schemas/StatusResponse' } } } },
+            200: {
+              description: 'Index state per ref',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/StatusResponse' } } },
+            },
             ...errors(400, 401, 403, 404, 429, 503),
           },
         },
       },
-      '/healthz': { get: { operationId: 'health', summary: 'Liveness: the process answers', responses: { 200: { description: 'OK' } } } },
+      '/healthz': {
+        get: {
+          operationId: 'health',
+          summary: 'Liveness: the process answers',
+          responses: { 200: { description: 'OK' } },
+        },
+      },
       '/readyz': {
         get: {
           operationId: 'ready',
@@ -161,7 +203,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { 200: { description: 'Ready' }, 503: { description: 'The store is unreachable' } },
         },
       },
-      '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics (text format)', responses: { 200: { description: 'Metrics' } } } },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics (text format)',
+          responses: { 200: { description: 'Metrics' } },
+        },
+      },
     },
   };
 }

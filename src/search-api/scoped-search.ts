@@ -71,7 +71,12 @@ function toResult(hit: SearchHit): SearchResult {
 
 /** Highest score first; ties by repo, path, line so that results are stable across runs. */
 function compareHits(a: SearchHit, b: SearchHit): number {
-  return b.score - a.score || a.repo.localeCompare(b.repo) || a.path.localeCompare(b.path) || a.startLine - b.startLine;
+  return (
+    b.score - a.score ||
+    a.repo.localeCompare(b.repo) ||
+    a.path.localeCompare(b.path) ||
+    a.startLine - b.startLine
+  );
 }
 
 /**
@@ -92,7 +97,12 @@ export async function scopedSearch(
     ...(params.kind !== undefined ? { symbolKind: params.kind } : {}),
   };
   const run = (repo: string | undefined) =>
-    service.search({ query: params.q, k: params.k, mode: params.mode, filter: repo === undefined ? base : { ...base, repo } });
+    service.search({
+      query: params.q,
+      k: params.k,
+      mode: params.mode,
+      filter: repo === undefined ? base : { ...base, repo },
+    });
 
   let repos: Array<string | undefined>;
   if (params.repo !== undefined) repos = [params.repo];

@@ -26,6 +26,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  * "owner/name": one slash, no whitespace or control characters. Names of local indexes
  * ("local/<dir>") are accepted as long as they have this shape.
  */
+// eslint-disable-next-line no-control-regex
 export const REPO_PATTERN = /^[^/\s\u0000-\u001f\u007f]+\/[^/\s\u0000-\u001f\u007f]+$/;
 
 const repoSchema = z
@@ -59,7 +60,8 @@ const pathSchema = z
     const fail = (why: string): void => ctx.addIssue({ code: 'custom', message: why });
     if (CONTROL.test(p)) return fail('must not contain control characters');
     if (p.includes('\\')) return fail('must use "/" separators, not backslashes');
-    if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return fail('must be relative to the repository root (no leading "/" or drive)');
+    if (p.startsWith('/') || /^[A-Za-z]:/.test(p))
+      return fail('must be relative to the repository root (no leading "/" or drive)');
     const segments = p.replace(/\/+$/, '').split('/');
     if (segments.some((s) => s === '..')) return fail('must not contain ".." segments');
     if (segments.some((s, i) => s === '' && i > 0) || segments.some((s) => s === '.')) {
@@ -76,7 +78,9 @@ const kindSchema = z.enum(SYMBOL_KINDS as [SymbolKind, ...SymbolKind[]], {
   error: `must be one of ${SYMBOL_KINDS.join(', ')}`,
 });
 
-const modeSchema = z.enum(['hybrid', 'semantic', 'lexical'], { error: 'must be hybrid, semantic or lexical' });
+const modeSchema = z.enum(['hybrid', 'semantic', 'lexical'], {
+  error: 'must be hybrid, semantic or lexical',
+});
 
 const qSchema = z
   .string({ error: 'is required' })

@@ -50,7 +50,11 @@ export interface Fetchable {
 export function startServer(app: Fetchable, options: StartServerOptions): Promise<RunningServer> {
   const { logger } = options;
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: (request, env) => app.fetch(request, env as HttpBindings), port: options.port, hostname: options.host });
+    const server = serve({
+      fetch: (request, env) => app.fetch(request, env as HttpBindings),
+      port: options.port,
+      hostname: options.host,
+    });
     if (!(server instanceof Server)) {
       reject(new ConfigError('expected an HTTP/1.1 server from @hono/node-server'));
       return;
@@ -59,7 +63,10 @@ export function startServer(app: Fetchable, options: StartServerOptions): Promis
     const onError = (error: NodeJS.ErrnoException): void => {
       reject(
         new ConfigError(`cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`, {
-          hint: error.code === 'EADDRINUSE' ? 'choose another PORT or stop the process using it' : 'check HOST and PORT',
+          hint:
+            error.code === 'EADDRINUSE'
+              ? 'choose another PORT or stop the process using it'
+              : 'check HOST and PORT',
           cause: error,
         }),
       );

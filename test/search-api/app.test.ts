@@ -22,14 +22,26 @@ interface SearchBody {
   query: string;
   mode: string;
   k: number;
-  results: Array<{ repo: string; ref: string; commit: string | null; path: string; permalink: string; snippet: string; score: number; startLine: number; endLine: number; symbol: string | null; symbolKind: string }>;
+  results: Array<{
+    repo: string;
+    ref: string;
+    commit: string | null;
+    path: string;
+    permalink: string;
+    snippet: string;
+    score: number;
+    startLine: number;
+    endLine: number;
+    symbol: string | null;
+    symbolKind: string;
+  }>;
 }
 
 const auth = bearer(TOKENS.all);
 
 async function get(path: string, headers: Record<string, string> = auth, app = appFor(fx)) {
   const res = await app.request(path, { headers });
-  return { res, body: (await res.json()) as unknown };
+  return { res, body: await res.json() };
 }
 
 async function expect400(path: string, field: RegExp) {
@@ -46,9 +58,18 @@ describe('GET /v1/search', () => {
     const b = body as SearchBody;
     expect(b.mode).toBe('lexical');
     expect(b.results.length).toBeGreaterThan(0);
-    const top = b.results[0]!;
-    expect(top).toMatchObject({ repo: 'org/a', ref: 'refs/heads/main', commit: COMMIT_A, path: 'src/config/parse-config.ts', symbol: 'parseConfig', symbolKind: 'function' });
-    expect(top.permalink).toBe(`https://github.com/org/a/blob/${COMMIT_A}/src/config/parse-config.ts#L${top.startLine}-L${top.endLine}`);
+    const top = b.results[0];
+    expect(top).toMatchObject({
+      repo: 'org/a',
+      ref: 'refs/heads/main',
+      commit: COMMIT_A,
+      path: 'src/config/parse-config.ts',
+      symbol: 'parseConfig',
+      symbolKind: 'function',
+    });
+    expect(top.permalink).toBe(
+      `https://github.com/org/a/blob/${COMMIT_A}/src/config/parse-config.ts#L${top.startLine}-L${top.endLine}`,
+    );
     expect(top.snippet).toContain('export function parseConfig');
     // Every result is in the requested repo and ref.
     expect(b.results.every((r) => r.repo === 'org/a' && r.ref === 'refs/heads/main')).toBe(true);
@@ -57,7 +78,9 @@ describe('GET /v1/search', () => {
   });
 
   it('applies path, lang and kind filters', async () => {
-    const { body } = await get('/v1/search?q=retry+request+config&path=src/http/&lang=typescript&kind=function&mode=lexical&k=5');
+    const { body } = await get(
+      '/v1/search?q=retry+request+config&path=src/http/&lang=typescript&kind=function&mode=lexical&k=5',
+    );
     const b = body as SearchBody;
     expect(b.k).toBe(5);
     expect(b.results.length).toBeGreaterThan(0);
@@ -76,7 +99,18 @@ describe('GET /v1/search', () => {
   });
 
   it('treats FTS and SQL syntax in q as plain text', async () => {
-    for (const q of ['"parse', 'parse*', 'NEAR(parse config)', 'parse" OR 1=1 --', "'; DROP TABLE chunks; --", 'AND OR NOT', '*', '(((', 'col:parse', '^parse']) {
+    for (const q of [
+      '"parse',
+      'parse*',
+      'NEAR(parse config)',
+      'parse" OR 1=1 --',
+      "'; DROP TABLE chunks; --",
+      'AND OR NOT',
+      '*',
+      '(((',
+      'col:parse',
+      '^parse',
+    ]) {
       const { res, body } = await get(`/v1/search?q=${encodeURIComponent(q)}&mode=lexical`);
       expect(res.status, q).toBe(200);
       expect(Array.isArray((body as SearchBody).results), q).toBe(true);
@@ -95,7 +129,10 @@ describe('validation', () => {
   });
 
   it('rejects a 100 KB query, and accepts one of exactly MAX_QUERY_CHARS', async () => {
-    await expect400(`/v1/search?q=${'a'.repeat(100_000)}`, new RegExp(`^q: must be at most ${MAX_QUERY_CHARS} characters`));
+    await expect400(
+      `/v1/search?q=${'a'.repeat(100_000)}`,
+      new RegExp(`^q: must be at most ${MAX_QUERY_CHARS} characters`),
+    );
     const { res } = await get(`/v1/search?q=${'a'.repeat(MAX_QUERY_CHARS)}&mode=lexical`);
     expect(res.status).toBe(200);
   });
@@ -120,7 +157,19 @@ describe('validation', () => {
   });
 
   it('rejects path traversal and non-relative paths', async () => {
-    for (const p of ['..', '../other', 'src/../../etc', 'src/..', '/etc/passwd', '%2Fetc', 'src%5C..%5Cx', 'C:/x', 'src%00x', 'a//b', './src']) {
+    for (const p of [
+      '..',
+      '../other',
+      'src/../../etc',
+      'src/..',
+      '/etc/passwd',
+      '%2Fetc',
+      'src%5C..%5Cx',
+      'C:/x',
+      'src%00x',
+      'a//b',
+      './src',
+    ]) {
       await expect400(`/v1/search?q=x&path=${p}`, /^path: /);
     }
     // A file name that merely contains dots is fine.
@@ -149,18 +198,27 @@ describe('validation', () => {
 
   it('rejects semantic search on a lexical-only index with 400', async () => {
     const lexical = new SearchService({ store: fx.store, embedder: null });
-    const { res, body } = await get('/v1/search?q=parse&mode=semantic&repo=org/a', auth, appFor(fx, { search: lexical }));
+    const { res, body } = await get(
+      '/v1/search?q=parse&mode=semantic&repo=org/a',
+      auth,
+      appFor(fx, { search: lexical }),
+    );
     expect(res.status).toBe(400);
     expect((body as ErrorBody).error.message).toMatch(/semantic search needs an embedding model/);
   });
 });
 
 describe('POST /v1/search', () => {
-  const post = (body: string, headers: Record<string, string> = { ...auth, 'Content-Type': 'application/json' }, app = appFor(fx)) =>
-    app.request('/v1/search', { method: 'POST', headers, body });
+  const post = (
+    body: string,
+    headers: Record<string, string> = { ...auth, 'Content-Type': 'application/json' },
+    app = appFor(fx),
+  ) => app.request('/v1/search', { method: 'POST', headers, body });
 
   it('accepts the same parameters as a JSON body', async () => {
-    const res = await post(JSON.stringify({ q: 'parseConfig', repo: 'org/a', ref: 'refs/heads/dev', k: 3, mode: 'lexical' }));
+    const res = await post(
+      JSON.stringify({ q: 'parseConfig', repo: 'org/a', ref: 'refs/heads/dev', k: 3, mode: 'lexical' }),
+    );
     expect(res.status).toBe(200);
     const b = (await res.json()) as SearchBody;
     expect(b.results.length).toBeGreaterThan(0);
@@ -189,8 +247,17 @@ describe('POST /v1/search', () => {
 
   it('rejects invalid UTF-8 in the body', async () => {
     const app = appFor(fx);
-    const bytes = new Uint8Array([...new TextEncoder().encode('{"q": "'), 0xff, 0xfe, ...new TextEncoder().encode('"}')]);
-    const res = await app.request('/v1/search', { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: bytes });
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode('{"q": "'),
+      0xff,
+      0xfe,
+      ...new TextEncoder().encode('"}'),
+    ]);
+    const res = await app.request('/v1/search', {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: bytes,
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as ErrorBody).error.message).toMatch(/UTF-8/);
   });
@@ -204,8 +271,14 @@ describe('status, health, readiness', () => {
     const b = body as z.infer<typeof statusResponseSchema>;
     expect(b.repo).toBe('org/a');
     expect(b.refs.map((r) => r.ref)).toEqual(['refs/heads/dev', 'refs/heads/main']);
-    expect(b.refs[1]).toMatchObject({ commit: COMMIT_A, status: 'complete', model: 'test/hash-embedder@v1', completedAt: '2024-05-01T10:01:00.000Z', points: 2 });
-    expect(b.refs[1]!.counts).toMatchObject({ chunks: 2 });
+    expect(b.refs[1]).toMatchObject({
+      commit: COMMIT_A,
+      status: 'complete',
+      model: 'test/hash-embedder@v1',
+      completedAt: '2024-05-01T10:01:00.000Z',
+      points: 2,
+    });
+    expect(b.refs[1].counts).toMatchObject({ chunks: 2 });
   });
 
   it('404s for a repository that is not indexed (inside the scope)', async () => {
@@ -224,13 +297,18 @@ describe('status, health, readiness', () => {
     const broken: VectorStore = new Proxy(fx.store, {
       get(target, prop, receiver) {
         if (prop === 'count' || prop === 'query' || prop === 'listStates') {
-          return () => Promise.reject(new VectorStoreError('SQLITE_IOERR: disk I/O error at /secret/path/index.db'));
+          return () =>
+            Promise.reject(new VectorStoreError('SQLITE_IOERR: disk I/O error at /secret/path/index.db'));
         }
         return Reflect.get(target, prop, receiver) as unknown;
       },
     });
     const logger = memoryLogger();
-    const app = appFor(fx, { store: broken, search: new SearchService({ store: broken, embedder: fx.embedder }), logger });
+    const app = appFor(fx, {
+      store: broken,
+      search: new SearchService({ store: broken, embedder: fx.embedder }),
+      logger,
+    });
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(503);
     const search = await app.request('/v1/search?q=parse&repo=org/a', { headers: auth });
@@ -245,11 +323,15 @@ describe('status, health, readiness', () => {
   it('maps an unexpected error to a 500 that reveals nothing', async () => {
     const throwing = new Proxy(fx.service, {
       get(target, prop, receiver) {
-        if (prop === 'search') return () => Promise.reject(new TypeError('cannot read properties of undefined (reading "secretField")'));
+        if (prop === 'search')
+          return () =>
+            Promise.reject(new TypeError('cannot read properties of undefined (reading "secretField")'));
         return Reflect.get(target, prop, receiver) as unknown;
       },
     });
-    const res = await appFor(fx, { search: throwing }).request('/v1/search?q=parse&repo=org/a', { headers: auth });
+    const res = await appFor(fx, { search: throwing }).request('/v1/search?q=parse&repo=org/a', {
+      headers: auth,
+    });
     expect(res.status).toBe(500);
     const body = (await res.json()) as ErrorBody;
     expect(body.error).toMatchObject({ code: 'internal', message: 'internal error' });
@@ -269,12 +351,18 @@ describe('metrics and docs', () => {
     const text = await (await app2.request('/metrics')).text();
     expect(text).toMatch(/codeidx_http_requests_total\{method="GET",route="\/v1\/search",status="200"\} 2/);
     expect(text).toMatch(/codeidx_http_requests_total\{method="GET",route="\/v1\/search",status="400"\} 1/);
-    expect(text).toMatch(/codeidx_http_requests_total\{method="GET",route="\/v1\/repos\/:owner\/:repo\/status",status="200"\} 1/);
-    expect(text).toMatch(/codeidx_http_request_duration_seconds_count\{method="GET",route="\/v1\/search",status="200"\} 2/);
+    expect(text).toMatch(
+      /codeidx_http_requests_total\{method="GET",route="\/v1\/repos\/:owner\/:repo\/status",status="200"\} 1/,
+    );
+    expect(text).toMatch(
+      /codeidx_http_request_duration_seconds_count\{method="GET",route="\/v1\/search",status="200"\} 2/,
+    );
     expect(text).toMatch(/codeidx_query_embedding_cache_hits_total 1/);
     expect(text).toMatch(/codeidx_query_embedding_cache_misses_total 1/);
     // A second scrape does not double-count.
-    expect(await (await app2.request('/metrics')).text()).toMatch(/codeidx_query_embedding_cache_hits_total 1\n/);
+    expect(await (await app2.request('/metrics')).text()).toMatch(
+      /codeidx_query_embedding_cache_hits_total 1\n/,
+    );
     // Unknown paths do not create one series each.
     await app.request('/no/such/path/1');
     await app.request('/no/such/path/2');
@@ -285,14 +373,20 @@ describe('metrics and docs', () => {
   it('serves an OpenAPI 3.1 document whose schemas compile and whose paths are the routes', async () => {
     const res = await appFor(fx).request('/openapi.json');
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, object> } };
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, object> };
+    };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/repos/{owner}/{repo}/status', '/v1/search'].sort());
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      ['/healthz', '/metrics', '/readyz', '/v1/repos/{owner}/{repo}/status', '/v1/search'].sort(),
+    );
     const ajv = new Ajv2020.default({ strict: false });
-    const validate = ajv.compile(doc.components.schemas.SearchResponse!);
+    const validate = ajv.compile(doc.components.schemas.SearchResponse);
     const { body } = await get('/v1/search?q=parseConfig&repo=org/a&mode=lexical');
     expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
-    const request = ajv.compile(doc.components.schemas.SearchRequest!);
+    const request = ajv.compile(doc.components.schemas.SearchRequest);
     expect(request({ q: 'x', k: 3 })).toBe(true);
     expect(request({ q: 'x', bogus: 1 })).toBe(false);
     expect(openApiDocument('9.9.9')).toMatchObject({ info: { version: '9.9.9' } });

@@ -159,7 +159,7 @@ export async function buildFixture(): Promise<Fixture> {
       contentHash,
       fileHash: sha256Hex(d.text),
       text: d.text,
-      vector: vectors[i]!,
+      vector: vectors[i],
     };
   });
   await store.upsert(points);
@@ -193,7 +193,13 @@ export async function buildFixture(): Promise<Fixture> {
 
 /** An app over the fixture with test defaults (overridable). */
 export function appFor(fixture: Fixture, overrides: Partial<ApiDeps> = {}) {
-  return createApp({ search: fixture.service, store: fixture.store, auth: AUTH, logger: memoryLogger(), ...overrides });
+  return createApp({
+    search: fixture.service,
+    store: fixture.store,
+    auth: AUTH,
+    logger: memoryLogger(),
+    ...overrides,
+  });
 }
 
 /** `Authorization` header for a token. */

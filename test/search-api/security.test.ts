@@ -3,7 +3,16 @@ import type { VectorStore } from '../../src/core/ports.js';
 import { SearchService } from '../../src/core/search-service.js';
 import type { StoreQuery } from '../../src/core/types.js';
 import { AccessPolicy, authConfigSchema, hashToken } from '../../src/search-api/auth.js';
-import { AUTH, SECRET_MARKER, TOKENS, appFor, bearer, buildFixture, memoryLogger, type Fixture } from './fixtures.js';
+import {
+  AUTH,
+  SECRET_MARKER,
+  TOKENS,
+  appFor,
+  bearer,
+  buildFixture,
+  memoryLogger,
+  type Fixture,
+} from './fixtures.js';
 
 let fx: Fixture;
 beforeAll(async () => {
@@ -29,7 +38,9 @@ describe('authentication', () => {
     const wrong = await app.request('/v1/search?q=parse', { headers: bearer('not-a-token') });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('WWW-Authenticate')).toMatch(/invalid_token/);
-    const basic = await app.request('/v1/search?q=parse', { headers: { Authorization: `Basic ${btoa('a:b')}` } });
+    const basic = await app.request('/v1/search?q=parse', {
+      headers: { Authorization: `Basic ${btoa('a:b')}` },
+    });
     expect(basic.status).toBe(401);
     const status = await app.request('/v1/repos/org/a/status');
     expect(status.status).toBe(401);
@@ -49,12 +60,22 @@ describe('authentication', () => {
   it('validates the token configuration', () => {
     const good = { tokens: [{ name: 'ci', sha256: hashToken('x'), repos: ['org/*'] }] };
     expect(authConfigSchema.parse(good).publicRepos).toEqual([]);
-    expect(() => authConfigSchema.parse({ tokens: [{ name: 'ci', sha256: 'plain-token', repos: ['org/*'] }] })).toThrow(/sha256/);
-    expect(() => authConfigSchema.parse({ tokens: [{ name: 'ci', sha256: hashToken('x'), repos: ['!org/secret'] }] })).toThrow(/globs allowed/);
-    expect(() => authConfigSchema.parse({ tokens: [{ name: 'ci', sha256: hashToken('x'), repos: ['org'] }] })).toThrow(/owner\/name/);
-    expect(() => authConfigSchema.parse({ tokens: [{ name: 'ci', sha256: hashToken('x'), repos: [] }] })).toThrow(/at least one/);
     expect(() =>
-      authConfigSchema.parse({ tokens: [good.tokens[0], { name: 'ci', sha256: hashToken('y'), repos: ['a/b'] }] }),
+      authConfigSchema.parse({ tokens: [{ name: 'ci', sha256: 'plain-token', repos: ['org/*'] }] }),
+    ).toThrow(/sha256/);
+    expect(() =>
+      authConfigSchema.parse({ tokens: [{ name: 'ci', sha256: hashToken('x'), repos: ['!org/secret'] }] }),
+    ).toThrow(/globs allowed/);
+    expect(() =>
+      authConfigSchema.parse({ tokens: [{ name: 'ci', sha256: hashToken('x'), repos: ['org'] }] }),
+    ).toThrow(/owner\/name/);
+    expect(() =>
+      authConfigSchema.parse({ tokens: [{ name: 'ci', sha256: hashToken('x'), repos: [] }] }),
+    ).toThrow(/at least one/);
+    expect(() =>
+      authConfigSchema.parse({
+        tokens: [good.tokens[0], { name: 'ci', sha256: hashToken('y'), repos: ['a/b'] }],
+      }),
     ).toThrow(/duplicate token name/);
   });
 
@@ -89,20 +110,27 @@ describe('tenant isolation: an org/* token never reads other/*', () => {
     const app = appFor(fx);
     for (const mode of ['lexical', 'semantic', 'hybrid']) {
       // Every document of the store matches this query, including both of the other tenant's.
-      const res = await app.request(`/v1/search?q=${encodeURIComponent(`${SECRET_MARKER} parse config retry render`)}&k=100&mode=${mode}`, { headers: org });
+      const res = await app.request(
+        `/v1/search?q=${encodeURIComponent(`${SECRET_MARKER} parse config retry render`)}&k=100&mode=${mode}`,
+        { headers: org },
+      );
       expect(res.status).toBe(200);
       const body = JSON.parse(await noLeak(res)) as SearchBody;
       expect(body.results.length).toBeGreaterThan(0);
       expect(new Set(body.results.map((r) => r.repo))).toEqual(new Set(['org/a', 'org/b']));
     }
     // The other tenant's own token does see its code (so the marker query above can find it).
-    const theirs = (await (await app.request(`/v1/search?q=${SECRET_MARKER}&mode=lexical`, { headers: bearer(TOKENS.other) })).json()) as SearchBody;
+    const theirs = (await (
+      await app.request(`/v1/search?q=${SECRET_MARKER}&mode=lexical`, { headers: bearer(TOKENS.other) })
+    ).json()) as SearchBody;
     expect(theirs.results.length).toBe(2);
     expect(theirs.results.every((r) => r.repo === 'other/secret')).toBe(true);
   });
 
   it('a single-repo token sees only that repo, even with no repo parameter', async () => {
-    const res = await appFor(fx).request('/v1/search?q=parse+config+render&k=100&mode=lexical', { headers: bearer(TOKENS.orgA) });
+    const res = await appFor(fx).request('/v1/search?q=parse+config+render&k=100&mode=lexical', {
+      headers: bearer(TOKENS.orgA),
+    });
     const body = (await res.json()) as SearchBody;
     expect(body.results.length).toBeGreaterThan(0);
     expect(body.results.every((r) => r.repo === 'org/a')).toBe(true);
@@ -115,7 +143,11 @@ describe('tenant isolation: an org/* token never reads other/*', () => {
       expect(get.status, repo).toBe(403);
       const text = await noLeak(get);
       expect(text).toContain('may not read');
-      const post = await app.request('/v1/search', { method: 'POST', headers: { ...org, ...json }, body: JSON.stringify({ q: 'parse', repo }) });
+      const post = await app.request('/v1/search', {
+        method: 'POST',
+        headers: { ...org, ...json },
+        body: JSON.stringify({ q: 'parse', repo }),
+      });
       expect(post.status, repo).toBe(403);
       await noLeak(post);
     }
@@ -127,7 +159,8 @@ describe('tenant isolation: an org/* token never reads other/*', () => {
     const b = await app.request('/v1/repos/other/nothing/status', { headers: org });
     expect(a.status).toBe(403);
     expect(b.status).toBe(403);
-    const strip = (t: string) => t.replace(/"requestId":"[^"]*"/, '').replace(/other\/(secret|nothing)/g, 'X');
+    const strip = (t: string) =>
+      t.replace(/"requestId":"[^"]*"/, '').replace(/other\/(secret|nothing)/g, 'X');
     expect(strip(await a.text())).toBe(strip(await b.text()));
   });
 
@@ -156,7 +189,10 @@ describe('tenant isolation: an org/* token never reads other/*', () => {
       const text = await noLeak(res);
       if (res.status === 200) {
         const body = JSON.parse(text) as SearchBody;
-        expect(body.results.every((r) => r.repo.startsWith('org/')), query).toBe(true);
+        expect(
+          body.results.every((r) => r.repo.startsWith('org/')),
+          query,
+        ).toBe(true);
       }
     }
     // Same through the POST body, with extra fields trying to widen the scope.
@@ -168,7 +204,11 @@ describe('tenant isolation: an org/* token never reads other/*', () => {
       { q: 'parse', repo: 'org/a', __proto__: { repo: 'other/secret' } },
     ];
     for (const body of bodies) {
-      const res = await app.request('/v1/search', { method: 'POST', headers: { ...org, ...json }, body: JSON.stringify(body) });
+      const res = await app.request('/v1/search', {
+        method: 'POST',
+        headers: { ...org, ...json },
+        body: JSON.stringify(body),
+      });
       expect([200, 400, 403]).toContain(res.status);
       await noLeak(res);
     }
@@ -183,8 +223,14 @@ describe('tenant isolation: an org/* token never reads other/*', () => {
         return Reflect.get(target, prop, receiver) as unknown;
       },
     });
-    const app = appFor(fx, { store: leaky, search: new SearchService({ store: leaky, embedder: fx.embedder }) });
-    for (const query of [`q=${SECRET_MARKER}&k=100&mode=lexical`, `q=${SECRET_MARKER}&repo=org/a&k=100&mode=lexical`]) {
+    const app = appFor(fx, {
+      store: leaky,
+      search: new SearchService({ store: leaky, embedder: fx.embedder }),
+    });
+    for (const query of [
+      `q=${SECRET_MARKER}&k=100&mode=lexical`,
+      `q=${SECRET_MARKER}&repo=org/a&k=100&mode=lexical`,
+    ]) {
       const res = await app.request(`/v1/search?${query}`, { headers: org });
       expect(res.status).toBe(200);
       await noLeak(res);
@@ -214,7 +260,10 @@ describe('rate limiting', () => {
   it('answers 429 with Retry-After once a token exceeds its quota, per token', async () => {
     const app = appFor(fx, { rateLimit: { limit: 3, windowMs: 60_000 } });
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await app.request('/v1/search?q=parse&repo=org/a&mode=lexical', { headers: org })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push(
+        (await app.request('/v1/search?q=parse&repo=org/a&mode=lexical', { headers: org })).status,
+      );
     expect(statuses).toEqual([200, 200, 200, 429]);
     const limited = await app.request('/v1/search?q=parse&repo=org/a&mode=lexical', { headers: org });
     expect(limited.status).toBe(429);
@@ -223,7 +272,10 @@ describe('rate limiting', () => {
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
     // Another token has its own quota; health checks are never limited.
-    expect((await app.request('/v1/search?q=parse&repo=org/a&mode=lexical', { headers: bearer(TOKENS.all) })).status).toBe(200);
+    expect(
+      (await app.request('/v1/search?q=parse&repo=org/a&mode=lexical', { headers: bearer(TOKENS.all) }))
+        .status,
+    ).toBe(200);
     expect((await app.request('/healthz')).status).toBe(200);
   });
 });
@@ -234,25 +286,38 @@ describe('CORS', () => {
     const app = appFor(fx, { corsOrigins: [origin] });
     const preflight = await app.request('/v1/search', {
       method: 'OPTIONS',
-      headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+      headers: {
+        Origin: origin,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('Access-Control-Allow-Origin')).toBe(origin);
     expect(preflight.headers.get('Access-Control-Allow-Headers')?.toLowerCase()).toContain('authorization');
-    const res = await app.request('/v1/search?q=parse&repo=org/a&mode=lexical', { headers: { ...org, Origin: origin } });
+    const res = await app.request('/v1/search?q=parse&repo=org/a&mode=lexical', {
+      headers: { ...org, Origin: origin },
+    });
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe(origin);
   });
 
   it('gives no CORS grant to other origins', async () => {
     const app = appFor(fx, { corsOrigins: [origin] });
     for (const evil of ['https://evil.example.com', 'https://portal.example.com.evil.com', 'null']) {
-      const preflight = await app.request('/v1/search', { method: 'OPTIONS', headers: { Origin: evil, 'Access-Control-Request-Method': 'GET' } });
+      const preflight = await app.request('/v1/search', {
+        method: 'OPTIONS',
+        headers: { Origin: evil, 'Access-Control-Request-Method': 'GET' },
+      });
       expect(preflight.headers.get('Access-Control-Allow-Origin'), evil).toBeNull();
-      const res = await app.request('/v1/search?q=parse&repo=org/a&mode=lexical', { headers: { ...org, Origin: evil } });
+      const res = await app.request('/v1/search?q=parse&repo=org/a&mode=lexical', {
+        headers: { ...org, Origin: evil },
+      });
       expect(res.headers.get('Access-Control-Allow-Origin'), evil).toBeNull();
     }
     // With no allowlist, nothing is granted.
-    const closed = await appFor(fx).request('/v1/search?q=parse&repo=org/a', { headers: { ...org, Origin: origin } });
+    const closed = await appFor(fx).request('/v1/search?q=parse&repo=org/a', {
+      headers: { ...org, Origin: origin },
+    });
     expect(closed.headers.get('Access-Control-Allow-Origin')).toBeNull();
   });
 });

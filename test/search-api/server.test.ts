@@ -20,7 +20,14 @@ describe('parseServerEnv', () => {
   const base = { CODEIDX_STORE: '/tmp/x.db', CODEIDX_PUBLIC_REPOS: '*/*' };
 
   it('applies defaults and parses every variable', () => {
-    expect(parseServerEnv(base)).toMatchObject({ port: 8080, host: '127.0.0.1', device: 'auto', rateLimitPerMinute: 120, logLevel: 'info', corsOrigins: [] });
+    expect(parseServerEnv(base)).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      device: 'auto',
+      rateLimitPerMinute: 120,
+      logLevel: 'info',
+      corsOrigins: [],
+    });
     const c = parseServerEnv({
       CODEIDX_STORE: '/data/index.db',
       CODEIDX_MODEL: 'none',
@@ -32,7 +39,14 @@ describe('parseServerEnv', () => {
       CODEIDX_RATE_LIMIT: '30',
       LOG_LEVEL: 'warn',
     });
-    expect(c).toMatchObject({ storePath: '/data/index.db', model: 'none', port: 0, host: '0.0.0.0', rateLimitPerMinute: 30, logLevel: 'warn' });
+    expect(c).toMatchObject({
+      storePath: '/data/index.db',
+      model: 'none',
+      port: 0,
+      host: '0.0.0.0',
+      rateLimitPerMinute: 30,
+      logLevel: 'warn',
+    });
     expect(c.auth.publicRepos).toEqual(['org/docs', 'org/site']);
     expect(c.auth.tokens).toEqual([{ name: 'ci', sha256: hashToken('secret-token'), repos: ['org/*'] }]);
     expect(c.corsOrigins).toEqual(['https://portal.example.com', 'http://localhost:3000']);
@@ -42,30 +56,44 @@ describe('parseServerEnv', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codeidx-cfg-'));
     try {
       const file = path.join(dir, 'tokens.json');
-      fs.writeFileSync(file, JSON.stringify({ tokens: JSON.parse(TOKENS_JSON) as unknown, publicRepos: ['org/docs'] }));
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ tokens: JSON.parse(TOKENS_JSON) as unknown, publicRepos: ['org/docs'] }),
+      );
       const c = parseServerEnv({ CODEIDX_STORE: '/x.db', CODEIDX_API_TOKENS_FILE: file });
       expect(c.auth.tokens.map((t) => t.name)).toEqual(['ci']);
       expect(c.auth.publicRepos).toEqual(['org/docs']);
-      expect(() => parseServerEnv({ CODEIDX_STORE: '/x.db', CODEIDX_API_TOKENS_FILE: path.join(dir, 'missing.json') })).toThrow(/CODEIDX_API_TOKENS_FILE: cannot read/);
+      expect(() =>
+        parseServerEnv({ CODEIDX_STORE: '/x.db', CODEIDX_API_TOKENS_FILE: path.join(dir, 'missing.json') }),
+      ).toThrow(/CODEIDX_API_TOKENS_FILE: cannot read/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('names each missing or bad variable', () => {
-    const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
+    const cases: Array<[Record<string, string>, RegExp]> = [
       [{ CODEIDX_PUBLIC_REPOS: '*/*' }, /CODEIDX_STORE: is required/],
       [{ ...base, PORT: 'eighty' }, /PORT: must be a port number/],
       [{ ...base, PORT: '70000' }, /PORT: must be a port number/],
       [{ ...base, CODEIDX_DEVICE: 'tpu' }, /CODEIDX_DEVICE: must be auto, cpu or cuda/],
       [{ ...base, CODEIDX_RATE_LIMIT: '0' }, /CODEIDX_RATE_LIMIT: must be at least 1/],
       [{ ...base, LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
-      [{ ...base, CODEIDX_CORS_ORIGINS: 'https://a.example.com/' }, /CODEIDX_CORS_ORIGINS\.0: each origin is scheme:\/\/host/],
+      [
+        { ...base, CODEIDX_CORS_ORIGINS: 'https://a.example.com/' },
+        /CODEIDX_CORS_ORIGINS\.0: each origin is scheme:\/\/host/,
+      ],
       [{ ...base, CODEIDX_CORS_ORIGINS: '*' }, /CODEIDX_CORS_ORIGINS/],
       [{ ...base, CODEIDX_PUBLIC_REPOS: 'org' }, /CODEIDX_PUBLIC_REPOS\.0: a repository pattern/],
       [{ CODEIDX_STORE: '/x.db', CODEIDX_API_TOKENS: '{not json' }, /CODEIDX_API_TOKENS: not valid JSON/],
-      [{ CODEIDX_STORE: '/x.db', CODEIDX_API_TOKENS: '[{"name":"ci","sha256":"plain","repos":["org/*"]}]' }, /CODEIDX_API_TOKENS\.tokens\.0\.sha256: /],
-      [{ CODEIDX_STORE: '/x.db', CODEIDX_API_TOKENS: TOKENS_JSON, CODEIDX_API_TOKENS_FILE: '/x' }, /not both/],
+      [
+        { CODEIDX_STORE: '/x.db', CODEIDX_API_TOKENS: '[{"name":"ci","sha256":"plain","repos":["org/*"]}]' },
+        /CODEIDX_API_TOKENS\.tokens\.0\.sha256: /,
+      ],
+      [
+        { CODEIDX_STORE: '/x.db', CODEIDX_API_TOKENS: TOKENS_JSON, CODEIDX_API_TOKENS_FILE: '/x' },
+        /not both/,
+      ],
       [{ CODEIDX_STORE: '/x.db' }, /no access is configured/],
     ];
     for (const [env, message] of cases) {
@@ -80,7 +108,9 @@ describe('parseServerEnv', () => {
     }
     // Several bad variables are all reported at once.
     for (const name of ['CODEIDX_STORE', 'PORT', 'CODEIDX_DEVICE']) {
-      expect(() => parseServerEnv({ PORT: 'x', CODEIDX_DEVICE: 'tpu' })).toThrow(new RegExp(`\\n  ${name}: `));
+      expect(() => parseServerEnv({ PORT: 'x', CODEIDX_DEVICE: 'tpu' })).toThrow(
+        new RegExp(`\\n  ${name}: `),
+      );
     }
   });
 });
@@ -141,7 +171,9 @@ describe('createServerFromEnv', () => {
     );
     const running = await server.listen();
     try {
-      const res = await fetch(`${running.url}/v1/search?q=parseConfig`, { headers: { Authorization: 'Bearer secret-token' } });
+      const res = await fetch(`${running.url}/v1/search?q=parseConfig`, {
+        headers: { Authorization: 'Bearer secret-token' },
+      });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { mode: string; results: Array<{ path: string }> };
       expect(body.mode).toBe('lexical');
@@ -155,15 +187,23 @@ describe('createServerFromEnv', () => {
 
   it('refuses a missing store, a model that does not match the store, and a port in use', async () => {
     const env = { CODEIDX_STORE: path.join(dir, 'missing.db'), CODEIDX_PUBLIC_REPOS: '*/*', PORT: '0' };
-    await expect(createServerFromEnv(env, { logger: memoryLogger() })).rejects.toThrow(/CODEIDX_STORE: no store at/);
+    await expect(createServerFromEnv(env, { logger: memoryLogger() })).rejects.toThrow(
+      /CODEIDX_STORE: no store at/,
+    );
     const modelDir = path.join(dir, 'no-model-here');
     await expect(
-      createServerFromEnv({ ...env, CODEIDX_STORE: storePath, CODEIDX_MODEL: modelDir }, { logger: memoryLogger() }),
+      createServerFromEnv(
+        { ...env, CODEIDX_STORE: storePath, CODEIDX_MODEL: modelDir },
+        { logger: memoryLogger() },
+      ),
     ).rejects.toThrow(/does not exist|model/);
     const first = await createServerFromEnv({ ...env, CODEIDX_STORE: storePath }, { logger: memoryLogger() });
     const running = await first.listen();
     try {
-      const second = await createServerFromEnv({ ...env, CODEIDX_STORE: storePath, PORT: String(running.port) }, { logger: memoryLogger() });
+      const second = await createServerFromEnv(
+        { ...env, CODEIDX_STORE: storePath, PORT: String(running.port) },
+        { logger: memoryLogger() },
+      );
       await expect(second.listen()).rejects.toThrow(/EADDRINUSE/);
       await second.close();
     } finally {
@@ -174,7 +214,14 @@ describe('createServerFromEnv', () => {
   it('stops gracefully on SIGTERM as a real process (exit 0)', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/search-api/main.ts'], {
       cwd: path.resolve(import.meta.dirname, '../..'),
-      env: { ...process.env, CODEIDX_STORE: storePath, CODEIDX_PUBLIC_REPOS: '*/*', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        CODEIDX_STORE: storePath,
+        CODEIDX_PUBLIC_REPOS: '*/*',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -185,7 +232,7 @@ describe('createServerFromEnv', () => {
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /listening on (http:\/\/[^"\s]+)/.exec(out);
-        if (m) resolve(m[1]!);
+        if (m) resolve(m[1]);
       });
       void exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${err}`)));
     });
@@ -225,7 +272,10 @@ describe('graceful shutdown', () => {
         return Reflect.get(target, prop, receiver) as unknown;
       },
     });
-    const app = appFor(fx, { store: slow, search: new SearchService({ store: slow, embedder: fx.embedder }) });
+    const app = appFor(fx, {
+      store: slow,
+      search: new SearchService({ store: slow, embedder: fx.embedder }),
+    });
     const running = await startServer(app, { port: 0, host: '127.0.0.1', logger: memoryLogger() });
     const inflight = fetch(`${running.url}/v1/search?q=parseConfig&repo=org/a&mode=lexical`, {
       headers: { Authorization: `Bearer ${TOKENS.org}` },

@@ -14,7 +14,9 @@ import { COMMIT_A, TOKENS, appFor, buildFixture, type Fixture } from './fixtures
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) {
-  console.warn(`web-page.test.ts skipped: ${CHROMIUM} is missing (install it with: apt-get install -y chromium)`);
+  console.warn(
+    `web-page.test.ts skipped: ${CHROMIUM} is missing (install it with: apt-get install -y chromium)`,
+  );
 }
 
 describe.skipIf(!hasChromium)('search page in chromium', () => {
@@ -25,7 +27,11 @@ describe.skipIf(!hasChromium)('search page in chromium', () => {
 
   beforeAll(async () => {
     fx = await buildFixture();
-    server = await startServer(appFor(fx), { port: 0, host: '127.0.0.1', logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    server = await startServer(appFor(fx), {
+      port: 0,
+      host: '127.0.0.1',
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -76,7 +82,7 @@ describe.skipIf(!hasChromium)('search page in chromium', () => {
     // "/" focuses the search box from anywhere on the page.
     await page.locator('h1').click();
     await page.keyboard.press('/');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('q');
+    expect(await page.evaluate<string | undefined>('document.activeElement?.id')).toBe('q');
     await page.keyboard.type('parse config');
     await page.getByLabel('Mode').selectOption('lexical');
     await page.locator('#q').press('Enter');
@@ -88,13 +94,16 @@ describe.skipIf(!hasChromium)('search page in chromium', () => {
     expect(titles.some((t) => t.includes('org/a › src/config/parse-config.ts:10'))).toBe(true);
     // Never the other tenant's code.
     expect(titles.every((t) => t.startsWith('org/'))).toBe(true);
-    const href = await page.locator('.result-title a', { hasText: 'org/a › src/config/parse-config.ts' }).first().getAttribute('href');
+    const href = await page
+      .locator('.result-title a', { hasText: 'org/a › src/config/parse-config.ts' })
+      .first()
+      .getAttribute('href');
     expect(href).toBe(`https://github.com/org/a/blob/${COMMIT_A}/src/config/parse-config.ts#L10-L13`);
     const marks = await page.locator('.snippet mark').allTextContents();
     expect(marks.map((m) => m.toLowerCase())).toEqual(expect.arrayContaining(['parse', 'config']));
     // The search is in the address bar, so it can be shared.
     expect(new URL(page.url()).searchParams.get('q')).toBe('parse config');
-    expect(await page.evaluate(() => localStorage.getItem('codeidx.token'))).toBe(TOKENS.org);
+    expect(await page.evaluate<string | null>("localStorage.getItem('codeidx.token')")).toBe(TOKENS.org);
 
     await page.screenshot({ path: path.join(shots, 'results.png'), fullPage: true });
     expect(fs.statSync(path.join(shots, 'results.png')).size).toBeGreaterThan(10_000);
@@ -105,7 +114,7 @@ describe.skipIf(!hasChromium)('search page in chromium', () => {
   it('shows HTML in code as text, never as markup', async () => {
     const { page, errors, dialogs } = await newPage();
     await page.goto(`${server.url}/`);
-    await page.evaluate((t) => localStorage.setItem('codeidx.token', t), TOKENS.org);
+    await page.evaluate(`localStorage.setItem('codeidx.token', ${JSON.stringify(TOKENS.org)})`);
     await page.goto(`${server.url}/?q=render+script+img&repo=org/b&mode=lexical`);
     await page.locator('.result').first().waitFor();
     const snippet = await page.locator('.snippet').first().textContent();
@@ -126,7 +135,7 @@ describe.skipIf(!hasChromium)('search page in chromium', () => {
     await page.getByLabel('Bearer token').fill(TOKENS.org);
     await page.getByLabel('Path').fill('../etc');
     await page.locator('#q').press('Enter');
-    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('path:'));
+    await page.waitForFunction("document.getElementById('status')?.textContent?.includes('path:')");
     expect(await page.locator('#status').textContent()).toMatch(/path: must not contain "\.\." segments/);
     await page.screenshot({ path: path.join(shots, 'error.png') });
     await page.close();
