@@ -11,6 +11,7 @@
  *   --out <file>      output file (default BENCHMARKS.md, or the quick file with --quick)
  *   --go-src <dir>    the real repository (default /usr/share/go-1.19/src)
  *   --threads <n>     onnxruntime intra-op threads for every embedder (default: all cores)
+ *   --full-pass       also time a warm `codeidx index --full` (re-chunk everything) in `reindex`
  *   --build           rebuild dist/ for the CLI benchmarks even when it looks fresh
  *   --keep            keep the scratch folder (bench/.work/run-*)
  *
@@ -73,6 +74,7 @@ async function main(): Promise<number> {
       threads: { type: 'string' },
       build: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'full-pass': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -88,7 +90,7 @@ async function main(): Promise<number> {
 
   const workDir = join(REPO_ROOT, 'bench', '.work', `run-${facts.date.replace(/[:.]/g, '-')}`);
   mkdirSync(workDir, { recursive: true });
-  const ctx = new BenchContext({ quick, goSrc: resolve(values['go-src'] ?? DEFAULT_GO_SRC), threads, workDir, repoRoot: REPO_ROOT, log });
+  const ctx = new BenchContext({ quick, goSrc: resolve(values['go-src'] ?? DEFAULT_GO_SRC), threads, workDir, repoRoot: REPO_ROOT, log, fullPass: values['full-pass'] === true });
   const sections = readSections(out);
   let buildNote: string | null = null;
   let failed = false;

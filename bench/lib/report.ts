@@ -110,7 +110,7 @@ export function renderDocument(options: {
     '`npm run bench -- --only chunk,embed` runs some (ids: `chunk`, `embed`, `reindex`, `incremental`, `query`, `rss`) and',
     'replaces only their sections below; `npm run bench -- --quick` is a small smoke run written to',
     '`bench/.work/BENCHMARKS.quick.md` (not here). `--go-src <dir>` picks another tree, `--threads <n>` the',
-    'onnxruntime intra-op threads (default: all cores). Models are the synthetic ones of',
+    'onnxruntime intra-op threads (default: all cores), `--full-pass` adds a warm `codeidx index --full` to `reindex`. Models are the synthetic ones of',
     '`scripts/make-synthetic-model.ts` (real architecture and tokenizer, random weights): their cost is real, their',
     'vectors mean nothing. Each section says when and by which command it was measured.',
     '',

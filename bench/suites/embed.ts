@@ -77,7 +77,7 @@ export async function runEmbed(ctx: BenchContext): Promise<SectionResult> {
   const batches = [1, 8, 32];
   const rounds = quick ? 1 : 2;
   log('embed: chunking a sample of the corpus ...');
-  const { texts, pool, tooLong } = await realChunkTexts(ctx, quick ? 40 : 400, quick ? 16 : 160);
+  const { texts, pool, tooLong } = await realChunkTexts(ctx, quick ? 40 : 400, quick ? 16 : 128);
   const model = await loadModelDirectory(ctx.minilmDir);
   const tokenizer = HfTokenizer.fromDirectory(model.dir);
   const tokens = texts.reduce((s, t) => s + tokenizer.encode(t, model.info.maxTokens).ids.length, 0);

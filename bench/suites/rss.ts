@@ -28,8 +28,12 @@ export const RSS_TARGET_BYTES = 600 * 1e6;
 export async function runRss(ctx: BenchContext): Promise<SectionResult> {
   const { quick, log, workDir } = ctx.options;
   const ws = await ctx.workspace();
+  // The whole real repository in a full run (indexed in place: the CLI writes only its data dir and
+  // cache); the small workspace copy with --quick.
+  const treeDir = quick ? ws.dir : ctx.options.goSrc;
+  const files = quick ? ws.files : await ctx.corpus();
   // Every `every`-th file (about 40 files, 5 with --quick) is embedded for real.
-  const every = Math.max(1, Math.ceil(ws.files.length / (quick ? 5 : 40)));
+  const every = Math.max(1, Math.ceil(files.length / (quick ? 5 : 40)));
   const seed = await SeedEmbedder.forModelDir(ctx.minilmDir);
   const space = spaceOf(seed);
   if (!space) throw new Error('the seed embedder has no embedding space');
@@ -41,13 +45,13 @@ export async function runRss(ctx: BenchContext): Promise<SectionResult> {
   const realFiles = new Set<string>();
   let cachedChunks = 0;
   try {
-    for (let i = 0; i < ws.files.length; i++) {
-      const path = ws.files[i] ?? '';
+    for (let i = 0; i < files.length; i++) {
+      const path = files[i] ?? '';
       if (i % every === 0) {
         realFiles.add(path);
         continue;
       }
-      const verdict = classifyFile(path, readFileSync(join(ws.dir, path)));
+      const verdict = classifyFile(path, readFileSync(join(treeDir, path)));
       if (verdict.kind === 'skip') continue;
       const chunks = await chunker.chunk(verdict.file);
       await cache.putMany(chunks.map((c) => [embeddingCacheKey(space, c.contentHash), pseudoVector(c.embedText, space.dims)] as const));
@@ -57,8 +61,8 @@ export async function runRss(ctx: BenchContext): Promise<SectionResult> {
     await chunker.dispose();
     await cache.close();
   }
-  log(`rss: codeidx index of ${ws.files.length} files into a fresh store, ~${realFiles.size} files embedded by the model ...`);
-  const { run, report } = await runIndexCli(ctx, indexArgs(ctx, ws, [], dataDir, cachePath));
+  log(`rss: codeidx index of ${files.length} files of ${treeDir} into a fresh store, ~${realFiles.size} files embedded by the model ...`);
+  const { run, report } = await runIndexCli(ctx, indexArgs(ctx, ws, [], { dir: treeDir, dataDir, cachePath }));
   const c = report.counts;
   const peak = run.peakRssBytes;
   return {
@@ -90,7 +94,7 @@ export async function runRss(ctx: BenchContext): Promise<SectionResult> {
       ),
     ],
     notes: [
-      `What was measured: \`node dist/cli/index.js index <git copy of ${fmt(ws.files.length)} Go stdlib files> --model models/synthetic-minilm --device cpu --threads ${ctx.options.threads} --json\` ` +
+      `What was measured: \`node dist/cli/index.js index ${quick ? `<git copy of ${fmt(files.length)} Go stdlib files>` : treeDir} --model models/synthetic-minilm --device cpu --threads ${ctx.options.threads} --json\` ` +
         `into an empty store: every file listed, hashed, chunked and written (full index of the real repository, model loaded). ` +
         `The embedding cache was pre-filled with pseudo-random vectors (${fmt(cachedChunks)} chunks) for every file except every ${every}th one (${fmt(realFiles.size)} files), ` +
         `whose chunks the synthetic MiniLM model embedded for real (default batch 32, ≤ 4,096 padded tokens per call) — embedding everything takes about an hour here.`,
