@@ -139,9 +139,19 @@ export function createSearchApp(deps: SearchAppDeps): (app: Probot) => void {
             (deps.botLogin === undefined || c.user.login === deps.botLogin),
         );
         if (previous) {
-          await context.octokit.rest.issues.updateComment({ owner, repo: name, comment_id: previous.id, body: full });
+          await context.octokit.rest.issues.updateComment({
+            owner,
+            repo: name,
+            comment_id: previous.id,
+            body: full,
+          });
         } else {
-          await context.octokit.rest.issues.createComment({ owner, repo: name, issue_number: issueNumber, body: full });
+          await context.octokit.rest.issues.createComment({
+            owner,
+            repo: name,
+            issue_number: issueNumber,
+            body: full,
+          });
         }
       };
 
@@ -151,18 +161,35 @@ export function createSearchApp(deps: SearchAppDeps): (app: Probot) => void {
       const decision = limiter.take(repo);
       if (!decision.allowed) {
         context.log.info({ repo, retryAfterMs: decision.retryAfterMs }, 'search rate limited');
-        await context.octokit.rest.reactions.createForIssueComment({ owner, repo: name, comment_id: comment.id, content: 'confused' });
+        await context.octokit.rest.reactions.createForIssueComment({
+          owner,
+          repo: name,
+          comment_id: comment.id,
+          content: 'confused',
+        });
         return;
       }
 
-      const eyes = await context.octokit.rest.reactions.createForIssueComment({ owner, repo: name, comment_id: comment.id, content: 'eyes' });
+      const eyes = await context.octokit.rest.reactions.createForIssueComment({
+        owner,
+        repo: name,
+        comment_id: comment.id,
+        content: 'eyes',
+      });
       const removeEyes = (): Promise<unknown> =>
-        context.octokit.rest.reactions.deleteForIssueComment({ owner, repo: name, comment_id: comment.id, reaction_id: eyes.data.id });
+        context.octokit.rest.reactions.deleteForIssueComment({
+          owner,
+          repo: name,
+          comment_id: comment.id,
+          reaction_id: eyes.data.id,
+        });
       try {
         await reply(await answer(context, command, repo, logger));
       } catch (error) {
         // The original error is what matters; a failed clean-up is only logged.
-        await removeEyes().catch((cleanup: unknown) => context.log.warn({ err: cleanup }, 'could not remove the 👀 reaction'));
+        await removeEyes().catch((cleanup: unknown) =>
+          context.log.warn({ err: cleanup }, 'could not remove the 👀 reaction'),
+        );
         throw error;
       }
       await removeEyes();
@@ -170,7 +197,12 @@ export function createSearchApp(deps: SearchAppDeps): (app: Probot) => void {
   };
 
   /** Runs one search and renders the reply (user mistakes rendered, other errors thrown). */
-  async function answer(context: CommentContext, command: SearchCommand, repo: string, logger: Logger): Promise<string> {
+  async function answer(
+    context: CommentContext,
+    command: SearchCommand,
+    repo: string,
+    logger: Logger,
+  ): Promise<string> {
     const { payload } = context;
     const backend = await deps.backend(logger);
     const states = (await backend.store.listStates(repo)).filter((s) => s.repo === repo && isSearchable(s));
@@ -179,7 +211,9 @@ export function createSearchApp(deps: SearchAppDeps): (app: Probot) => void {
     const defaultRef = `refs/heads/${payload.repository.default_branch}`;
     const prRefs: string[] = [];
     if (payload.issue.pull_request) {
-      const { data: pr } = await context.octokit.rest.pulls.get(context.repo({ pull_number: payload.issue.number }));
+      const { data: pr } = await context.octokit.rest.pulls.get(
+        context.repo({ pull_number: payload.issue.number }),
+      );
       if (pr.head.repo?.full_name === repo) prRefs.push(`refs/heads/${pr.head.ref}`);
       prRefs.push(`refs/heads/${pr.base.ref}`);
     }

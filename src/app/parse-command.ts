@@ -64,12 +64,27 @@ export interface InvalidCommand {
 export type ParsedCommand = SearchCommand | HelpCommand | InvalidCommand;
 
 /** Options that would choose another tenant or ref: refused, never honoured. */
-const SCOPE_OPTIONS = new Set(['repo', 'repository', 'org', 'owner', 'ref', 'branch', 'tag', 'commit', 'sha']);
+const SCOPE_OPTIONS = new Set([
+  'repo',
+  'repository',
+  'org',
+  'owner',
+  'ref',
+  'branch',
+  'tag',
+  'commit',
+  'sha',
+]);
 
 const MODES: readonly SearchMode[] = ['hybrid', 'semantic', 'lexical'];
 
 /** Opening quote → closing quote. */
-const QUOTES: Readonly<Record<string, string>> = { '"': '"', "'": "'", '\u201c': '\u201d', '\u2018': '\u2019' };
+const QUOTES: Readonly<Record<string, string>> = {
+  '"': '"',
+  "'": "'",
+  '\u201c': '\u201d',
+  '\u2018': '\u2019',
+};
 
 /** One word of the command line; `quoted` words are never options. */
 interface Token {
@@ -89,7 +104,12 @@ export function findCommandLine(body: string): string | null {
     const indent = line.length - trimmed.length;
     const fenceRun = indent <= 3 ? leadingRun(trimmed) : null;
     if (fence) {
-      if (fenceRun && fenceRun.char === fence.char && fenceRun.length >= fence.length && trimmed.slice(fenceRun.length).trim() === '') {
+      if (
+        fenceRun &&
+        fenceRun.char === fence.char &&
+        fenceRun.length >= fence.length &&
+        trimmed.slice(fenceRun.length).trim() === ''
+      ) {
         fence = null;
       }
       continue;
@@ -120,9 +140,9 @@ export function tokenize(line: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i]!)) i++;
+    while (i < line.length && /\s/.test(line[i])) i++;
     if (i >= line.length) break;
-    const open = line[i]!;
+    const open = line[i];
     const close = QUOTES[open];
     if (close !== undefined) {
       const end = line.indexOf(close, i + 1);
@@ -133,7 +153,7 @@ export function tokenize(line: string): Token[] {
       }
     }
     let j = i;
-    while (j < line.length && !/\s/.test(line[j]!)) j++;
+    while (j < line.length && !/\s/.test(line[j])) j++;
     tokens.push({ text: line.slice(i, j), quoted: false });
     i = j;
   }
@@ -155,7 +175,11 @@ export function normalizePath(value: string): string | null {
   if (value.length === 0 || value.length > MAX_PATH_CHARS) return null;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) return null;
-  const p = value.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+  const p = value
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '');
   if (p.split('/').some((part) => part === '..')) return null;
   return p;
 }
@@ -179,14 +203,14 @@ export function parseCommand(body: string): ParsedCommand | null {
     };
   }
   const tokens = tokenize(line);
-  if (tokens.length === 1 && !tokens[0]!.quoted && ['help', '--help', '-h'].includes(tokens[0]!.text)) {
+  if (tokens.length === 1 && !tokens[0].quoted && ['help', '--help', '-h'].includes(tokens[0].text)) {
     return { kind: 'help' };
   }
 
   const words: string[] = [];
   const options = new Map<string, string>();
   for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
+    const token = tokens[i];
     if (token.quoted || !token.text.startsWith('--') || token.text === '--') {
       words.push(token.text);
       continue;
@@ -202,11 +226,15 @@ export function parseCommand(body: string): ParsedCommand | null {
       };
     }
     if (!['path', 'lang', 'language', 'k', 'mode', 'kind'].includes(name)) {
-      return { kind: 'invalid', message: `unknown option ${codeSpan(`--${truncate(name, 40)}`)}`, hint: `${HELP_HINT}; quote it (${codeSpan(`"--${truncate(name, 40)}"`)}) to search for it` };
+      return {
+        kind: 'invalid',
+        message: `unknown option ${codeSpan(`--${truncate(name, 40)}`)}`,
+        hint: `${HELP_HINT}; quote it (${codeSpan(`"--${truncate(name, 40)}"`)}) to search for it`,
+      };
     }
     let value: string | undefined;
     if (eq !== -1) value = token.text.slice(eq + 1);
-    else if (i + 1 < tokens.length) value = tokens[++i]!.text;
+    else if (i + 1 < tokens.length) value = tokens[++i].text;
     if (value === undefined || value.length === 0) {
       return { kind: 'invalid', message: `\`--${name}\` needs a value`, hint: HELP_HINT };
     }
@@ -215,7 +243,11 @@ export function parseCommand(body: string): ParsedCommand | null {
 
   const query = words.join(' ').trim();
   if (query.length === 0) {
-    return { kind: 'invalid', message: 'the query is empty', hint: 'write what to look for after `/search`, e.g. `/search parse config --path src/`' };
+    return {
+      kind: 'invalid',
+      message: 'the query is empty',
+      hint: 'write what to look for after `/search`, e.g. `/search parse config --path src/`',
+    };
   }
   if (query.length > MAX_QUERY_CHARS) {
     return {
@@ -230,27 +262,42 @@ export function parseCommand(body: string): ParsedCommand | null {
   if (kText !== undefined) {
     k = /^\d{1,3}$/.test(kText) ? Number(kText) : Number.NaN;
     if (!Number.isInteger(k) || k < 1 || k > MAX_APP_K) {
-      return { kind: 'invalid', message: `\`--k\` must be a whole number from 1 to ${MAX_APP_K}, got ${codeSpan(truncate(kText, 20))}` };
+      return {
+        kind: 'invalid',
+        message: `\`--k\` must be a whole number from 1 to ${MAX_APP_K}, got ${codeSpan(truncate(kText, 20))}`,
+      };
     }
   }
   let mode: SearchMode = 'hybrid';
   const modeText = options.get('mode');
   if (modeText !== undefined) {
     const m = MODES.find((x) => x === modeText.toLowerCase());
-    if (!m) return { kind: 'invalid', message: `\`--mode\` must be one of ${MODES.join(', ')}, got ${codeSpan(truncate(modeText, 20))}` };
+    if (!m)
+      return {
+        kind: 'invalid',
+        message: `\`--mode\` must be one of ${MODES.join(', ')}, got ${codeSpan(truncate(modeText, 20))}`,
+      };
     mode = m;
   }
   const out: { -readonly [K in keyof SearchCommand]: SearchCommand[K] } = { kind: 'search', query, k, mode };
   const pathText = options.get('path');
   if (pathText !== undefined) {
     const p = normalizePath(pathText);
-    if (p === null) return { kind: 'invalid', message: '`--path` must be a folder or file of this repository, e.g. `src/` (no `..`)' };
+    if (p === null)
+      return {
+        kind: 'invalid',
+        message: '`--path` must be a folder or file of this repository, e.g. `src/` (no `..`)',
+      };
     if (p.length > 0) out.pathPrefix = p;
   }
   const langText = options.get('lang');
   if (langText !== undefined) {
     const l = normalizeLanguage(langText);
-    if (l === null) return { kind: 'invalid', message: `\`--lang\` must be a language or file extension, e.g. \`ts\`, \`python\`, got ${codeSpan(truncate(langText, 20))}` };
+    if (l === null)
+      return {
+        kind: 'invalid',
+        message: `\`--lang\` must be a language or file extension, e.g. \`ts\`, \`python\`, got ${codeSpan(truncate(langText, 20))}`,
+      };
     out.language = l;
   }
   const kindText = options.get('kind');

@@ -29,7 +29,10 @@ const envSchema = z.object({
   /** Rate-limit window in milliseconds. */
   CODEIDX_APP_RATE_WINDOW_MS: positiveInt.default(DEFAULT_APP_RATE_LIMIT.windowMs),
   /** The App's bot login ("<slug>[bot]"); restricts which comments are updated as earlier replies. */
-  CODEIDX_APP_BOT_LOGIN: z.string().regex(/^[A-Za-z0-9-]+\[bot\]$/).optional(),
+  CODEIDX_APP_BOT_LOGIN: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+\[bot\]$/)
+    .optional(),
 });
 
 /** The App's settings. */
@@ -49,9 +52,12 @@ export function readAppEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(`invalid environment variable ${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`, {
-      hint: 'see docs/app.md for the App’s environment variables',
-    });
+    throw new ConfigError(
+      `invalid environment variable ${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`,
+      {
+        hint: 'see docs/app.md for the App’s environment variables',
+      },
+    );
   }
   const e = parsed.data;
   return {

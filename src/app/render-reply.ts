@@ -90,20 +90,28 @@ export function renderResults(view: ResultsView): string {
     ? ` at [${codeSpan(view.commit.slice(0, 7))}](${view.baseUrl}/${view.repo}/commit/${view.commit})`
     : '';
   const filters = view.filters.length > 0 ? ` · ${view.filters.join(' · ')}` : '';
-  const mode = view.mode === view.requestedMode ? view.mode : `${view.mode} (${view.requestedMode} needs a model; this index is lexical-only)`;
+  const mode =
+    view.mode === view.requestedMode
+      ? view.mode
+      : `${view.mode} (${view.requestedMode} needs a model; this index is lexical-only)`;
   const head = [
     `🔎 **${view.hits.length} result${view.hits.length === 1 ? '' : 's'}** for ${codeSpan(truncate(view.query, 200))} in ${codeSpan(shortRef(view.ref))}${at} · ${mode}${filters}`,
   ];
   if (view.note) head.push('', `> ${view.note}`);
   if (view.hits.length === 0) {
-    head.push('', 'No code matched. Try other words, drop a filter, or `--mode lexical` for exact identifiers.');
+    head.push(
+      '',
+      'No code matched. Try other words, drop a filter, or `--mode lexical` for exact identifiers.',
+    );
     return head.join('\n');
   }
   const table = ['', '| # | location | symbol | score |', '|--:|---|---|--:|'];
   view.hits.forEach((hit, i) => {
     const loc = `${hit.path}#${lineLabel(hit)}`;
     const link = permalink(hit, view.baseUrl);
-    table.push(`| ${i + 1} | [${codeCell(loc)}](${link}) | ${hit.symbol ? codeCell(hit.symbol) : '–'} | ${formatScore(hit.score)} |`);
+    table.push(
+      `| ${i + 1} | [${codeCell(loc)}](${link}) | ${hit.symbol ? codeCell(hit.symbol) : '–'} | ${formatScore(hit.score)} |`,
+    );
   });
   let out = [...head, ...table, ''].join('\n');
   let omitted = 0;
@@ -117,7 +125,8 @@ export function renderResults(view: ResultsView): string {
     }
     out += block;
   });
-  if (omitted > 0) out += `\n_${omitted} snippet${omitted === 1 ? '' : 's'} left out to fit in one comment; the links above show the code._\n`;
+  if (omitted > 0)
+    out += `\n_${omitted} snippet${omitted === 1 ? '' : 's'} left out to fit in one comment; the links above show the code._\n`;
   return out;
 }
 
@@ -182,8 +191,15 @@ export function renderNotIndexed(repo: string): string {
 }
 
 /** Reply for a repository that is indexed, but not at any ref this comment may search. */
-export function renderRefNotIndexed(repo: string, tried: readonly string[], indexed: readonly string[]): string {
-  const list = indexed.slice(0, 10).map((r) => codeSpan(shortRef(r))).join(', ');
+export function renderRefNotIndexed(
+  repo: string,
+  tried: readonly string[],
+  indexed: readonly string[],
+): string {
+  const list = indexed
+    .slice(0, 10)
+    .map((r) => codeSpan(shortRef(r)))
+    .join(', ');
   return [
     `**codeidx** has not indexed ${tried.map((r) => codeSpan(shortRef(r))).join(' or ')} of ${codeSpan(repo)} yet.`,
     '',
@@ -193,5 +209,10 @@ export function renderRefNotIndexed(repo: string, tried: readonly string[], inde
 
 /** Reply for a user mistake (bad option, empty or over-long query). */
 export function renderInvalid(message: string, hint?: string): string {
-  return [`⚠️ **codeidx** could not run this search: ${message}.`, ...(hint ? ['', `Tip: ${hint}.`] : []), '', 'Comment `/search help` for the syntax.'].join('\n');
+  return [
+    `⚠️ **codeidx** could not run this search: ${message}.`,
+    ...(hint ? ['', `Tip: ${hint}.`] : []),
+    '',
+    'Comment `/search help` for the syntax.',
+  ].join('\n');
 }

@@ -41,7 +41,12 @@ export class RepoRateLimiter {
    * @throws ConfigError when `limit` or `windowMs` is not a positive integer.
    */
   constructor(settings: RateLimitSettings, now: () => number = Date.now) {
-    if (!Number.isInteger(settings.limit) || settings.limit < 1 || !Number.isInteger(settings.windowMs) || settings.windowMs < 1) {
+    if (
+      !Number.isInteger(settings.limit) ||
+      settings.limit < 1 ||
+      !Number.isInteger(settings.windowMs) ||
+      settings.windowMs < 1
+    ) {
       throw new ConfigError(`invalid rate limit ${settings.limit} per ${settings.windowMs} ms`, {
         hint: 'the limit and the window must be positive integers',
       });
@@ -58,7 +63,7 @@ export class RepoRateLimiter {
     const log = (this.hits.get(repo) ?? []).filter((at) => t - at < this.windowMs);
     if (log.length >= this.limit) {
       this.hits.set(repo, log);
-      return { allowed: false, retryAfterMs: Math.max(1, log[0]! + this.windowMs - t) };
+      return { allowed: false, retryAfterMs: Math.max(1, log[0] + this.windowMs - t) };
     }
     log.push(t);
     this.hits.set(repo, log);

@@ -47,9 +47,11 @@ const examples = JSON.parse(
 
 function issueCommentExample(action: 'created' | 'edited'): Json {
   const def = examples.find((e) => e.name === 'issue_comment');
-  const example = (def?.examples as readonly IssueCommentExample[] | undefined)?.find((e) => e.action === action);
+  const example = (def?.examples as readonly IssueCommentExample[] | undefined)?.find(
+    (e) => e.action === action,
+  );
   if (!example) throw new Error(`no issue_comment.${action} example in @octokit/webhooks-examples`);
-  return structuredClone(example) as Json;
+  return structuredClone(example);
 }
 
 /** Nested property access on a payload, for adapting it. */
@@ -171,19 +173,65 @@ export async function createTestBackend(): Promise<TestBackend> {
   const feature: RefScope = { repo: REPO, ref: FEATURE_REF };
   const other: RefScope = { repo: OTHER_REPO, ref: DEFAULT_REF };
   const specs: PointSpec[] = [
-    { scope: master, commit: COMMIT_MASTER, path: 'src/config.ts', symbol: 'parseConfig', startLine: 10,
-      text: 'export function parseConfig(text: string): Config {\n  return JSON.parse(text) as Config;\n}' },
-    { scope: master, commit: COMMIT_MASTER, path: 'src/retry.ts', symbol: 'retryWithBackoff', startLine: 1,
-      text: 'export async function retryWithBackoff(fn: () => Promise<void>): Promise<void> {\n  await fn();\n}' },
-    { scope: master, commit: COMMIT_MASTER, path: 'src/readme.ts', symbol: 'renderReadme', startLine: 3, text: FENCE_SNIPPET },
-    { scope: master, commit: COMMIT_MASTER, path: 'scripts/config.py', symbol: 'load_config', language: 'python', startLine: 1,
-      text: 'def load_config(path):\n    """parse config file"""\n    return open(path).read()' },
-    { scope: master, commit: COMMIT_MASTER, path: 'docs/config.md', symbol: null, kind: 'text', language: 'markdown', startLine: 1,
-      text: '# Config\n\nparse config | table | pipes' },
-    { scope: feature, commit: COMMIT_FEATURE, path: 'src/config.ts', symbol: 'parseConfigV2', startLine: 10,
-      text: 'export function parseConfigV2(text: string): Config {\n  return featureOnlyParse(text);\n}' },
-    { scope: other, commit: 'e'.repeat(40), path: 'src/config.ts', symbol: 'parseConfig', startLine: 1,
-      text: `export function parseConfig(text: string) {\n  return "${OTHER_TENANT_MARKER}" + text;\n}` },
+    {
+      scope: master,
+      commit: COMMIT_MASTER,
+      path: 'src/config.ts',
+      symbol: 'parseConfig',
+      startLine: 10,
+      text: 'export function parseConfig(text: string): Config {\n  return JSON.parse(text) as Config;\n}',
+    },
+    {
+      scope: master,
+      commit: COMMIT_MASTER,
+      path: 'src/retry.ts',
+      symbol: 'retryWithBackoff',
+      startLine: 1,
+      text: 'export async function retryWithBackoff(fn: () => Promise<void>): Promise<void> {\n  await fn();\n}',
+    },
+    {
+      scope: master,
+      commit: COMMIT_MASTER,
+      path: 'src/readme.ts',
+      symbol: 'renderReadme',
+      startLine: 3,
+      text: FENCE_SNIPPET,
+    },
+    {
+      scope: master,
+      commit: COMMIT_MASTER,
+      path: 'scripts/config.py',
+      symbol: 'load_config',
+      language: 'python',
+      startLine: 1,
+      text: 'def load_config(path):\n    """parse config file"""\n    return open(path).read()',
+    },
+    {
+      scope: master,
+      commit: COMMIT_MASTER,
+      path: 'docs/config.md',
+      symbol: null,
+      kind: 'text',
+      language: 'markdown',
+      startLine: 1,
+      text: '# Config\n\nparse config | table | pipes',
+    },
+    {
+      scope: feature,
+      commit: COMMIT_FEATURE,
+      path: 'src/config.ts',
+      symbol: 'parseConfigV2',
+      startLine: 10,
+      text: 'export function parseConfigV2(text: string): Config {\n  return featureOnlyParse(text);\n}',
+    },
+    {
+      scope: other,
+      commit: 'e'.repeat(40),
+      path: 'src/config.ts',
+      symbol: 'parseConfig',
+      startLine: 1,
+      text: `export function parseConfig(text: string) {\n  return "${OTHER_TENANT_MARKER}" + text;\n}`,
+    },
   ];
   await store.upsert(specs.map((s) => makePoint(s, embedder)));
   const now = new Date('2024-01-01T00:00:00Z').toISOString();
@@ -193,8 +241,16 @@ export async function createTestBackend(): Promise<TestBackend> {
     [other, 'e'.repeat(40)],
   ] as const) {
     await store.putState({
-      repo: scope.repo, ref: scope.ref, commit, pendingCommit: null, model: 'test/hash-embedder@v1', chunkerVersion: 1,
-      status: 'complete', counts: emptyCounts(), startedAt: now, completedAt: now,
+      repo: scope.repo,
+      ref: scope.ref,
+      commit,
+      pendingCommit: null,
+      model: 'test/hash-embedder@v1',
+      chunkerVersion: 1,
+      status: 'complete',
+      counts: emptyCounts(),
+      startedAt: now,
+      completedAt: now,
     });
   }
   const service = new SearchService({ store, embedder });
@@ -215,11 +271,13 @@ export async function createTestBackend(): Promise<TestBackend> {
  * leaving throttling on (Bottleneck spaces write requests by 1 s). A function sees Probot's options
  * and overrides them.
  */
-export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
-  ...options,
-  retry: { enabled: false },
-  throttle: { ...(options.throttle as object | undefined), enabled: false },
-}));
+export const TestOctokit: typeof ProbotOctokit = ProbotOctokit.defaults(
+  (options: Record<string, unknown>) => ({
+    ...options,
+    retry: { enabled: false },
+    throttle: { ...(options.throttle as object | undefined), enabled: false },
+  }),
+);
 
 /** A Probot that talks to GitHub only through nock: token auth, no retry, no throttling, quiet logs. */
 export function createTestProbot(): Probot {

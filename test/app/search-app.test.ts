@@ -89,10 +89,7 @@ function mockEyes(payload: Json, repo = REPO): void {
 
 function mockList(payload: Json, comments: Json[] = [], repo = REPO): void {
   const since = obj(payload, 'comment').created_at as string;
-  github()
-    .get(`/repos/${repo}/issues/1/comments`)
-    .query({ since, per_page: '100' })
-    .reply(200, comments);
+  github().get(`/repos/${repo}/issues/1/comments`).query({ since, per_page: '100' }).reply(200, comments);
 }
 
 function mockCreate(repo = REPO): Captured {
@@ -123,10 +120,10 @@ function tagsOutsideFences(body: string): { open: number; close: number } {
   for (const line of body.split('\n')) {
     const run = /^(`{3,})(.*)$/.exec(line);
     if (fence > 0) {
-      if (run && run[1]!.length >= fence && run[2]!.trim() === '') fence = 0;
+      if (run && run[1].length >= fence && run[2].trim() === '') fence = 0;
       continue;
     }
-    if (run) fence = run[1]!.length;
+    if (run) fence = run[1].length;
     else if (line.startsWith('<details>')) counts.open++;
     else if (line === '</details>') counts.close++;
   }
@@ -148,10 +145,14 @@ describe('issue_comment.created', () => {
     const body = reply.body!;
     expect(body.startsWith(replyMarker(commentId(payload)))).toBe(true);
     expect(body).toContain('for `parse config` in `master`');
-    expect(body).toContain(`[\`${COMMIT_MASTER.slice(0, 7)}\`](https://github.com/${REPO}/commit/${COMMIT_MASTER})`);
+    expect(body).toContain(
+      `[\`${COMMIT_MASTER.slice(0, 7)}\`](https://github.com/${REPO}/commit/${COMMIT_MASTER})`,
+    );
     const rows = tableRows(body);
     expect(rows.length).toBe(5); // default k
-    expect(body).toContain(`[\`src/config.ts#L10-L12\`](https://github.com/${REPO}/blob/${COMMIT_MASTER}/src/config.ts#L10-L12) | \`parseConfig\``);
+    expect(body).toContain(
+      `[\`src/config.ts#L10-L12\`](https://github.com/${REPO}/blob/${COMMIT_MASTER}/src/config.ts#L10-L12) | \`parseConfig\``,
+    );
     expect(body.match(/<details>/g)?.length).toBe(5);
     expect(listStatesCalls).toEqual([REPO]);
     expect(body).not.toContain(OTHER_TENANT_MARKER);
@@ -307,7 +308,12 @@ describe('issue_comment.created', () => {
 
 describe('tenant isolation', () => {
   it('refuses flags that name another repository or ref', async () => {
-    for (const text of ['/search parseConfig --repo evil/secret', '/search parseConfig --repository=evil/secret', '/search parseConfig --ref main', '/search parseConfig --branch dev']) {
+    for (const text of [
+      '/search parseConfig --repo evil/secret',
+      '/search parseConfig --repository=evil/secret',
+      '/search parseConfig --ref main',
+      '/search parseConfig --branch dev',
+    ]) {
       const payload = createdPayload(text);
       mockList(payload);
       const reply = mockCreate();
@@ -318,8 +324,11 @@ describe('tenant isolation', () => {
     expect(searchCalls).toBe(0);
   });
 
-  it('never returns another tenant\'s code, whatever the query says', async () => {
-    for (const text of [`/search parseConfig ${OTHER_TENANT_MARKER} repo:evil/secret --k 20`, `/search "${OTHER_REPO}" parseConfig --k 20 --mode lexical`]) {
+  it("never returns another tenant's code, whatever the query says", async () => {
+    for (const text of [
+      `/search parseConfig ${OTHER_TENANT_MARKER} repo:evil/secret --k 20`,
+      `/search "${OTHER_REPO}" parseConfig --k 20 --mode lexical`,
+    ]) {
       const payload = createdPayload(text);
       const reply = mockSearchReply(payload);
       const probot = await loadApp(deps());
@@ -351,7 +360,11 @@ describe('pull requests', () => {
   function mockPull(head: { ref: string; repo: string }, base = 'master'): void {
     github()
       .get(`/repos/${REPO}/pulls/1`)
-      .reply(200, { number: 1, head: { ref: head.ref, repo: { full_name: head.repo } }, base: { ref: base, repo: { full_name: REPO } } });
+      .reply(200, {
+        number: 1,
+        head: { ref: head.ref, repo: { full_name: head.repo } },
+        base: { ref: base, repo: { full_name: REPO } },
+      });
   }
 
   it('searches the head branch when it is indexed and in the same repository', async () => {
@@ -496,7 +509,10 @@ describe('errors', () => {
   it('answers a semantic search on a lexical-only index with the core error as a user mistake', async () => {
     const payload = createdPayload('/search parse config --mode semantic');
     const lexicalOnly: SearchAppDeps = {
-      backend: () => ({ service: new SearchService({ store: backend.store, embedder: null }), store: backend.store }),
+      backend: () => ({
+        service: new SearchService({ store: backend.store, embedder: null }),
+        store: backend.store,
+      }),
     };
     const reply = mockSearchReply(payload);
     const probot = await loadApp(lexicalOnly);
