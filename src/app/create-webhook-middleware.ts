@@ -19,13 +19,16 @@ export type WebhookMiddleware = (
 ) => boolean | void | Promise<boolean | void>;
 
 /**
- * Loads the App into `probot` and returns the Node middleware serving `path` (POST only).
- * Build `probot` with `createProbot({ env })` (reads APP_ID, PRIVATE_KEY, WEBHOOK_SECRET) or `new Probot({...})`.
+ * Loads the App into `probot` and returns the Node middleware serving `path` (POST only; default
+ * `probot.webhookPath`, i.e. `WEBHOOK_PATH` or `DEFAULT_WEBHOOK_PATH`). Build `probot` with
+ * `createProbot({ env })` (reads APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, WEBHOOK_PATH) or `new Probot({...})`.
+ * Responses: 200 once handled (202 after 9 s, still processing), 400 for a bad signature or body,
+ * 500 when the App throws. Other paths call `next`.
  */
 export async function createWebhookMiddleware(
   probot: Probot,
   deps: SearchAppDeps,
-  path: string = DEFAULT_WEBHOOK_PATH,
+  path?: string,
 ): Promise<WebhookMiddleware> {
-  return createNodeMiddleware(createSearchApp(deps), { probot, webhooksPath: path });
+  return createNodeMiddleware(createSearchApp(deps), { probot, webhooksPath: path ?? probot.webhookPath });
 }

@@ -156,25 +156,33 @@ export function renderHelp(): string {
   ].join('\n');
 }
 
-/** Workflow snippet shown to repositories that are not indexed. */
+/**
+ * Workflow snippet shown to repositories that are not indexed: the "Index on push" workflow of
+ * docs/action.md (every branch, so pull request heads are searchable; `delete` drops a branch's index).
+ * The App reads the same Qdrant store as the action writes.
+ */
 export const SETUP_WORKFLOW = [
   '# .github/workflows/codeidx.yml',
   'name: codeidx',
   'on:',
   '  push:',
-  '    branches: [main]',
-  '  workflow_dispatch:',
+  "    branches: ['**']",
+  '  delete:',
   'permissions:',
   '  contents: read',
+  'concurrency:',
+  '  group: codeidx-${{ github.event.ref || github.ref }}',
+  '  cancel-in-progress: false',
   'jobs:',
   '  index:',
   '    runs-on: ubuntu-latest',
   '    steps:',
   '      - uses: actions/checkout@v4',
-  '        with:',
-  '          fetch-depth: 0',
+  "        if: github.event_name == 'push' && !github.event.deleted",
   '      - uses: org/codeidx@v1',
-  '        # store settings (shared with this App): see the codeidx README',
+  '        with:',
+  '          qdrant-url: ${{ secrets.QDRANT_URL }}',
+  '          qdrant-api-key: ${{ secrets.QDRANT_API_KEY }}',
 ].join('\n');
 
 /** Reply for a repository with no index at all: how to add the action. */
@@ -182,7 +190,7 @@ export function renderNotIndexed(repo: string): string {
   return [
     `**codeidx** has no index of ${codeSpan(repo)} yet, so there is nothing to search.`,
     '',
-    'Add the codeidx action to index it on every push (use your default branch name):',
+    'Add the codeidx action to index it on every push (ask whoever runs this App for the `QDRANT_URL` and `QDRANT_API_KEY` secrets):',
     '',
     codeFence(SETUP_WORKFLOW, 'yaml'),
     '',

@@ -147,8 +147,8 @@ describe('webhook middleware', () => {
     const wrongSecret = await sign('not-the-secret', body);
     for (const signature of [wrongSecret, 'sha256=0000', 'garbage']) {
       const response = await deliver(url, body, signature);
-      expect(response.status).toBeGreaterThanOrEqual(400);
-      expect(response.status).toBeLessThan(500);
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain('signature does not match');
     }
     expect(searches).toBe(0);
   });
@@ -157,11 +157,11 @@ describe('webhook middleware', () => {
     const full = JSON.stringify(createdPayload('/search parse config'));
     const truncated = full.slice(0, Math.floor(full.length / 2));
     const signedForFull = await deliver(url, truncated, await sign(WEBHOOK_SECRET, full));
-    expect(signedForFull.status).toBeGreaterThanOrEqual(400);
-    expect(signedForFull.status).toBeLessThan(500);
+    expect(signedForFull.status).toBe(400);
     // A valid signature over invalid JSON still never reaches the App.
     const signedTruncated = await deliver(url, truncated);
-    expect(signedTruncated.ok).toBe(false);
+    expect(signedTruncated.status).toBe(400);
+    expect(await signedTruncated.text()).toContain('Invalid JSON');
     expect(searches).toBe(0);
   });
 
