@@ -32,7 +32,8 @@ import {
   spaceOf,
   storeFileName,
   writeManifest,
-  createChunker,
+  createIndexChunker,
+  type ClosableChunker,
 } from './wiring.js';
 
 /** Exit codes of the CLI. */
@@ -150,6 +151,7 @@ interface IndexFlags {
   batchSize?: number;
   threads?: number;
   filesPerBatch?: number;
+  chunkThreads?: number;
   include?: string[];
   exclude?: string[];
   json?: boolean;
@@ -195,6 +197,7 @@ async function runIndex(pathArg: string | undefined, flags: IndexFlags, io: CliI
   const storePath = join(dataDir, storeFileName(space));
   const store = await openStore(storePath, space, logger);
   let cache: EmbeddingCache | null = null;
+  let chunker: ClosableChunker | null = null;
   try {
     if (embedder && flags.cache) {
       cache = await openEmbeddingCache(resolve(io.cwd, flags.cachePath ?? defaultEmbeddingCachePath(io.env)), logger);
@@ -211,7 +214,7 @@ async function runIndex(pathArg: string | undefined, flags: IndexFlags, io: CliI
     const commit = await reader.headCommit();
     const ref = flags.ref ?? (await reader.currentRef()) ?? (commit ? 'HEAD' : 'working-tree');
     const repo = flags.repo ?? (await detectRepoName(root));
-    const chunker = createChunker(embedder, logger);
+    chunker = createIndexChunker(embedder, logger, flags.chunkThreads);
     const progress = quiet ? silentProgress : createProgress({ quiet, isTTY: io.isTTY, ci: Boolean(io.env.CI) });
     if (!quiet) logger.info(`indexing ${root} as ${repo} ${ref} with ${embedder ? embedder.info.id : 'no model (lexical only)'}`);
     const report = await indexTree(
@@ -239,6 +242,7 @@ async function runIndex(pathArg: string | undefined, flags: IndexFlags, io: CliI
     }
     return EXIT.ok;
   } finally {
+    await chunker?.close();
     await cache?.close();
     await store.close();
     await embedder?.close();
@@ -352,6 +356,7 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .option('--max-file-size <bytes>', 'skip larger files (e.g. 1m, 512k)', byteSize, 1024 * 1024)
     .option('--batch-size <n>', 'texts per embedding batch', positiveInt('--batch-size', 4096))
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt('--threads', 256))
+    .option('--chunk-threads <n>', 'worker threads that parse and chunk (default: every core; 1 = in-thread)', positiveInt('--chunk-threads', 256))
     .option('--files-per-batch <n>', 'files chunked, embedded and written together (bounds memory)', positiveInt('--files-per-batch', 100_000), 200)
     .option('--include <glob...>', 'only files matching these globs')
     .option('--exclude <glob...>', 'skip files matching these globs')

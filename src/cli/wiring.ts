@@ -3,7 +3,7 @@
  * embedded store and embedding cache. Entry points (CLI, action, server) share it.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { defaultModelCacheDir, resolveModel } from '../adapters/hf/model-resolver.js';
@@ -11,10 +11,12 @@ import { OnnxEmbedder } from '../adapters/onnx/onnx-embedder.js';
 import type { DeviceRequest } from '../adapters/onnx/device.js';
 import { SqliteEmbeddingCache } from '../adapters/sqlite/sqlite-embedding-cache.js';
 import { SqliteVectorStore } from '../adapters/sqlite/sqlite-vector-store.js';
-import { TreeSitterChunker } from '../adapters/tree-sitter/tree-sitter-chunker.js';
+import { CHUNKER_VERSION, TreeSitterChunker } from '../adapters/tree-sitter/tree-sitter-chunker.js';
+import type { TokenCounterSpec } from '../adapters/tree-sitter/token-counter-spec.js';
+import { WorkerPoolChunker } from '../adapters/tree-sitter/worker-pool-chunker.js';
 import { ModelUnavailableError } from '../core/errors.js';
 import { estimateTokens } from '../core/token-budget.js';
-import type { Embedder, Logger, TokenCounter } from '../core/ports.js';
+import type { Chunker, Embedder, Logger, TokenCounter } from '../core/ports.js';
 import type { EmbeddingSpace } from '../core/types.js';
 
 /** The value of `--model` that builds a lexical-only index. */
@@ -76,6 +78,45 @@ export const estimatedTokenCounter: TokenCounter = { count: (text) => estimateTo
 export function createChunker(embedder: Embedder | null, logger: Logger): TreeSitterChunker {
   const maxTokens = Math.min(embedder?.info.maxTokens ?? 256, MAX_CHUNK_TOKENS);
   return new TreeSitterChunker({ tokenCounter: embedder?.tokenCounter ?? estimatedTokenCounter, maxTokens, logger });
+}
+
+/** A chunker that holds resources (worker threads, wasm memory) until `close()`. */
+export type ClosableChunker = Chunker & { close(): Promise<void> };
+
+/**
+ * The chunker for indexing runs: `TreeSitterChunker` in `threads` worker threads (default: every core),
+ * started lazily on the first file, so a run with nothing to chunk starts no thread. Workers count
+ * tokens with the model's own tokenizer (loaded from its directory) or, lexical-only, the estimate.
+ * Falls back to the in-thread chunker for `threads` ≤ 1 or an embedder with no model directory.
+ * Same chunks either way (tested in worker-pool-chunker.test.ts).
+ */
+export function createIndexChunker(
+  embedder: Embedder | null,
+  logger: Logger,
+  threads: number = availableParallelism(),
+): ClosableChunker {
+  const maxTokens = Math.min(embedder?.info.maxTokens ?? 256, MAX_CHUNK_TOKENS);
+  const tokenCounter: TokenCounterSpec | null =
+    embedder === null
+      ? { kind: 'estimate' }
+      : embedder instanceof OnnxEmbedder
+        ? { kind: 'tokenizer', dir: embedder.modelDir }
+        : null;
+  if (threads <= 1 || tokenCounter === null) {
+    const inThread = createChunker(embedder, logger);
+    return { version: inThread.version, chunk: (file) => inThread.chunk(file), close: () => inThread.dispose() };
+  }
+  let pool: Promise<WorkerPoolChunker> | null = null;
+  return {
+    version: CHUNKER_VERSION,
+    chunk(file) {
+      pool ??= WorkerPoolChunker.create({ tokenCounter, maxTokens, threads, logger });
+      return pool.then((p) => p.chunk(file));
+    },
+    async close() {
+      if (pool) await (await pool).close();
+    },
+  };
 }
 
 /** The embedding space of an embedder (null for lexical-only). */

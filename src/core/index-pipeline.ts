@@ -30,6 +30,7 @@ import type {
 import {
   emptyCounts,
   type Chunk,
+  type SourceFile,
   type IndexCounts,
   type IndexState,
   type Point,
@@ -212,6 +213,10 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
     const batchPaths = plan.index.slice(start, start + filesPerBatch);
     const tChunk = performance.now();
     const fileChunks = new Map<string, { chunks: Chunk[]; fileHash: string; language: string }>();
+    // Chunking is started without awaiting, so that a chunker running in worker threads
+    // (WorkerPoolChunker) chunks while this thread reads and classifies the next files; the batch
+    // is awaited as a whole, and results are taken in path order (deterministic point order).
+    const chunking: Array<{ file: SourceFile; result: Promise<Chunk[] | ChunkError> }> = [];
     for (const path of batchPaths) {
       let bytes: Uint8Array;
       try {
@@ -228,16 +233,27 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
         if (indexed.has(path)) toDrop.add(path);
         continue;
       }
-      try {
-        const chunks = await chunker.chunk(verdict.file);
-        fileChunks.set(path, { chunks, fileHash: verdict.file.fileHash, language: verdict.file.language });
-      } catch (error) {
-        if (!(error instanceof ChunkError)) throw error;
-        countSkip(path, 'chunk-error');
-        logger.warn(describeError(error));
-        if (indexed.has(path)) toDrop.add(path);
-      }
+      const result = chunker.chunk(verdict.file).catch((error: unknown) => {
+        if (error instanceof ChunkError) return error;
+        throw error;
+      });
+      // Handled below; keeps an early fatal error from being reported as unhandled meanwhile.
+      result.catch(() => undefined);
+      chunking.push({ file: verdict.file, result });
     }
+    const outcomes = await Promise.allSettled(chunking.map((c) => c.result));
+    const fatal = outcomes.find((o) => o.status === 'rejected');
+    if (fatal) throw fatal.reason;
+    chunking.forEach(({ file }, i) => {
+      const outcome = (outcomes[i] as PromiseFulfilledResult<Chunk[] | ChunkError>).value;
+      if (outcome instanceof ChunkError) {
+        countSkip(file.path, 'chunk-error');
+        logger.warn(describeError(outcome));
+        if (indexed.has(file.path)) toDrop.add(file.path);
+        return;
+      }
+      fileChunks.set(file.path, { chunks: outcome, fileHash: file.fileHash, language: file.language });
+    });
     timings.chunk += performance.now() - tChunk;
 
     // Resolve a vector for every distinct content hash: cache → store → embedder.

@@ -22,12 +22,12 @@ import { SqliteVectorStore } from '../adapters/sqlite/sqlite-vector-store.js';
 import { NO_MODEL, openEmbedder, spaceOf } from '../cli/wiring.js';
 import { ConfigError } from '../core/errors.js';
 import { spaceLabel } from '../core/identity.js';
-import type { Embedder, Logger } from '../core/ports.js';
+import type { Embedder, Logger, VectorStore } from '../core/ports.js';
 import { SearchService } from '../core/search-service.js';
 import { createApp, type ApiApp } from './app.js';
 import { authConfigSchema, repoPatternSchema, type AuthConfig } from './auth.js';
 import { createPinoLogger, type PinoLevel } from './pino-logger.js';
-import { startServer, type RunningServer } from './server.js';
+import { startServer, type Fetchable, type RunningServer } from './server.js';
 
 const csv = (value: string): string[] =>
   value
@@ -180,8 +180,16 @@ export interface ApiServer {
   readonly config: ServerConfig;
   readonly app: ApiApp;
   readonly logger: Logger;
-  /** Starts listening on config.host:config.port. Throws ConfigError when the port cannot be bound. */
-  listen(): Promise<RunningServer>;
+  /** The search use case the app serves (shared with other surfaces in the same process, e.g. the App). */
+  readonly search: SearchService;
+  /** The store the app reads. */
+  readonly store: VectorStore;
+  /**
+   * Starts listening on config.host:config.port. `handler` replaces the app as the request handler
+   * (e.g. a router that sends the webhook path elsewhere and the rest to `app`).
+   * Throws ConfigError when the port cannot be bound.
+   */
+  listen(handler?: Fetchable): Promise<RunningServer>;
   /** Stops the server gracefully (if listening), then closes the store and the model. Idempotent. */
   close(): Promise<void>;
 }
@@ -255,8 +263,10 @@ export async function createServerFromEnv(
     config,
     app,
     logger,
-    async listen() {
-      running = await startServer(app, { port: config.port, host: config.host, logger });
+    search,
+    store,
+    async listen(handler?: Fetchable) {
+      running = await startServer(handler ?? app, { port: config.port, host: config.host, logger });
       return running;
     },
     close() {

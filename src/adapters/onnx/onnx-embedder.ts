@@ -76,6 +76,8 @@ export class OnnxEmbedder implements Embedder {
   readonly info: ModelInfo;
   readonly device: ExecutionDevice;
   readonly tokenCounter: TokenCounter;
+  /** Directory holding the model's tokenizer.json (worker threads load their own tokenizer from it). */
+  readonly modelDir: string;
   private readonly tokenizer: HfTokenizer;
   private readonly session: EncoderSession;
   private readonly batchSize: number;
@@ -91,6 +93,7 @@ export class OnnxEmbedder implements Embedder {
   private closed = false;
 
   private constructor(
+    modelDir: string,
     info: ModelInfo,
     tokenizer: HfTokenizer,
     session: EncoderSession,
@@ -98,6 +101,7 @@ export class OnnxEmbedder implements Embedder {
     batchSize: number,
     maxBatchTokens: number,
   ) {
+    this.modelDir = modelDir;
     this.info = info;
     this.tokenizer = tokenizer;
     this.tokenCounter = tokenizer;
@@ -160,7 +164,7 @@ export class OnnxEmbedder implements Embedder {
         hint: 'the file may be truncated or not an ONNX model; delete it from the model cache to download it again',
       });
     }
-    return new OnnxEmbedder(model.info, tokenizer, created.session, created.device, batchSize, options.maxBatchTokens ?? 4096);
+    return new OnnxEmbedder(model.dir, model.info, tokenizer, created.session, created.device, batchSize, options.maxBatchTokens ?? 4096);
   }
 
   async embedDocuments(texts: readonly string[], onBatch?: (done: number) => void): Promise<Float32Array[]> {
