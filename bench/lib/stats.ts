@@ -14,9 +14,12 @@ export function percentile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
 }
 
-/** The median (nearest rank, lower middle for an even count). */
+/** The median: the middle value, or the mean of the two middle values for an even count; NaN when empty. */
 export function median(values: readonly number[]): number {
-  return percentile(values, 0.5);
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
 /** Arithmetic mean; NaN for an empty list. */
