@@ -20,6 +20,7 @@ import type { EmbeddingCache, Logger } from '../core/ports.js';
 import { InvalidQueryError, MAX_K, SearchService } from '../core/search-service.js';
 import { SYMBOL_KINDS, type SearchHit, type SearchMode, type SymbolKind } from '../core/types.js';
 import { createProgress, silentProgress } from './progress.js';
+import { startServe } from './serve.js';
 import { createStderrLogger } from './stderr-logger.js';
 import {
   defaultEmbeddingCachePath,
@@ -395,6 +396,20 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .option('--json', 'print as JSON')
     .action(async (flags: { dir: string; dataDir?: string; json?: boolean }) => {
       result.code = await runStatus(flags, io);
+    });
+  program
+    .command('serve')
+    .description('serve the search API, the web page and the GitHub App webhook (configured by environment; see README)')
+    .action(async () => {
+      const handle = await startServe(io.env);
+      io.stderr(`codeidx serve: listening on ${handle.url}${handle.webhookPath ? ` (webhook ${handle.webhookPath})` : ''}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      await handle.close();
+      result.code = EXIT.ok;
     });
   return program;
 }
