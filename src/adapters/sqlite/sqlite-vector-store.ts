@@ -25,7 +25,9 @@
  *   recipe, e.g. Qdrant's "rescore"; Jégou et al. 2011 for the candidate-then-rerank scheme).
  *   Recall depends on the data; bench/store-query.ts reports it against exact search.
  * `auto` (the default) uses exact search while the scanned partitions hold fewer than
- * `exactMaxPoints` vectors, where it is cheap anyway, and quantized search above.
+ * `exactMaxPoints` vectors, where it is cheap anyway, or when a path/language/kind filter applies
+ * (vec0's Hamming kNN is slow with a `rowid IN` constraint), and quantized search otherwise.
+ * Re-scoring reads each candidate's float vector from vec0 (≈ 20–55 µs per point lookup).
  *
  * Writes run in transactions in WAL mode (synchronous=NORMAL): a process killed mid-write loses at
  * most the transaction in flight, never the file.
@@ -106,9 +108,12 @@ export interface RescoreCandidates {
 }
 
 /**
- * Default re-scoring depth: max(200, 4 × limit). vec0's Hamming top-k costs O(n·k), so the depth is
- * the latency knob: 200 candidates take ≈ 11 ms at 45,000 × 384 dims, 1,000 take ≈ 150 ms.
- * Chosen with the recall figures of bench/store-query.ts.
+ * Default re-scoring depth: max(200, 4 × limit) (200 for k = 10, semantic or hybrid). vec0's Hamming
+ * top-k costs O(n·k), so the depth is the latency knob: 200 candidates take ≈ 11 ms at 45,000 × 384
+ * dims, 1,000 take ≈ 150 ms (2-core machine, unloaded). Recall@10 against exact search at 50,000 × 384
+ * (bench/store-query.ts): 0.997 with 200 candidates (0.977 with 100) on low-intrinsic-dimension
+ * vectors like sentence embeddings (`lowrank`), but only ≈ 0.36 on uniformly random vectors, whose
+ * true neighbours are barely nearer than any other point; use `vectorSearch: 'exact'` for such data.
  */
 export const DEFAULT_RESCORE_CANDIDATES: RescoreCandidates = { min: 200, perResult: 4 };
 
@@ -127,7 +132,10 @@ export interface SqliteVectorStoreOptions {
   readonly logger?: Logger;
   /** Common-term cutoff of lexical queries; see `LexicalCutoff`. Default `DEFAULT_LEXICAL_CUTOFF`. */
   readonly lexicalCutoff?: LexicalCutoff;
-  /** kNN strategy (default `auto`). `quantized` needs dims divisible by 8, else exact is used. */
+  /**
+   * kNN strategy (default `auto`: quantized from `exactMaxPoints` points, without path/language/kind
+   * filter). `quantized` needs dims divisible by 8, else exact is used.
+   */
   readonly vectorSearch?: VectorSearchMode;
   /** `auto` searches exactly while the scanned partitions hold fewer points (default 20,000). */
   readonly exactMaxPoints?: number;
@@ -703,7 +711,7 @@ export class SqliteVectorStore implements VectorStore {
     const conditions = where.map((w) => ` AND ${w}`).join('');
     const blob = vectorToBlob(vector);
     let hits: Array<{ rowid: number; score: number }>;
-    if (this.quantizedFor(db, filter)) {
+    if (this.quantizedFor(db, filter, rest.sql.length > 0)) {
       const candidates = this.stmt<unknown[], { rowid: number }>(
         db,
         `SELECT rowid FROM chunk_vectors
@@ -734,11 +742,15 @@ export class SqliteVectorStore implements VectorStore {
     });
   }
 
-  /** Whether a kNN under `filter` takes the quantized path (see `VectorSearchMode`). */
-  private quantizedFor(db: Database.Database, filter: SearchFilter): boolean {
+  /**
+   * Whether a kNN under `filter` takes the quantized path (see `VectorSearchMode`). `auto` stays exact
+   * when the filter needs the `rowid IN (subquery)` constraint (path prefix, language, symbol kind):
+   * vec0's Hamming kNN with it was ≈ 2× slower than the exact scan with it (measured at 50,000 × 384).
+   */
+  private quantizedFor(db: Database.Database, filter: SearchFilter, rowidFilter: boolean): boolean {
     if (!this.hasBits || this.vectorSearch === 'exact') return false;
     if (this.vectorSearch === 'quantized') return true;
-    return this.scannedPoints(db, filter) >= this.exactMaxPoints;
+    return !rowidFilter && this.scannedPoints(db, filter) >= this.exactMaxPoints;
   }
 
   /**
