@@ -13,7 +13,7 @@ is the mean pooling the ONNX runtime expects; the learned row norms act as per-t
 `shared` uses one table for both.
 
 Training: in-batch softmax contrastive loss (InfoNCE, symmetric query→code and code→query) with a
-learned temperature, Adam, token dropout; the epoch with the best validation MRR is kept (validation
+learned temperature, SparseAdam on the table (only rows in the batch move), token dropout; the epoch with the best validation MRR is kept (validation
 MRR = each validation query ranked against every validation code chunk). Single-threaded, seeded.
 
 Export: the table is quantised to int8 with one float32 scale per row (symmetric, scale = max|row|/127)
@@ -76,7 +76,7 @@ class Encoder(torch.nn.Module):
 
     def encode(self, table, seqs, drop=0.0, rng=None):
         ids, offsets = bag(seqs, drop, rng)
-        return F.normalize(F.embedding_bag(ids, table, offsets, mode="sum"), dim=-1)
+        return F.normalize(F.embedding_bag(ids, table, offsets, mode="sum", sparse=self.training), dim=-1)
 
 
 def mrr(model, qs, cs, batch=2048):
@@ -184,7 +184,9 @@ def main():
         for s in SPECIAL:
             model.query[s].zero_()
             model.code[s].zero_()
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    # Sparse gradients: a batch touches a few thousand of the 30,522 rows; SparseAdam updates only those.
+    tables = [model.query] if args.tables == "shared" else [model.query, model.code]
+    opts = [torch.optim.SparseAdam(tables, lr=args.lr), torch.optim.Adam([model.log_scale], lr=args.lr)]
     best = (-1.0, 0, None)
     history = []
     order = list(range(len(tq)))
@@ -198,16 +200,20 @@ def main():
             logits = (q @ c.T) * model.log_scale.exp().clamp(max=100.0)
             labels = torch.arange(len(idx))
             loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
-            opt.zero_grad()
+            for opt in opts:
+                opt.zero_grad()
             loss.backward()
-            opt.step()
+            for opt in opts:
+                opt.step()
             with torch.no_grad():
                 for s in SPECIAL:
                     model.query[s].zero_()
                     model.code[s].zero_()
             total += loss.item()
             steps += 1
+        model.eval()
         v = mrr(model, vq, vc)
+        model.train()
         history.append({"epoch": epoch, "loss": round(total / max(steps, 1), 4), "valid_mrr": round(v, 4)})
         print(f"epoch {epoch} loss {total / max(steps, 1):.4f} valid MRR {v:.4f} scale {model.log_scale.exp().item():.1f} ({time.time() - t0:.0f} s)", flush=True)
         if v > best[0]:
@@ -231,6 +237,7 @@ def main():
     export_onnx(onnx_path, q, scale, args.dims)
     # The int8 table must rank as well as the float one.
     model.query.data.copy_(torch.from_numpy(q.astype(np.float32) * scale[:, None]))
+    model.eval()
     qmrr = mrr(model, vq, vc)
     print(f"int8 valid MRR {qmrr:.4f}", flush=True)
     with open(onnx_path, "rb") as f:

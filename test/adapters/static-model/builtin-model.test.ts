@@ -1,0 +1,121 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OnnxEmbedder } from '../../../src/adapters/onnx/onnx-embedder.js';
+import { BUILTIN_MODEL_ID, builtinModelDir, resolveBuiltinModel, verifyBuiltinModel } from '../../../src/adapters/static-model/builtin-model.js';
+import { ModelError } from '../../../src/core/errors.js';
+import { queryProblem } from '../../../src/core/query-check.js';
+
+const norm = (v: Float32Array): number => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+const cos = (a: Float32Array, b: Float32Array): number => a.reduce((s, x, i) => s + x * (b[i] ?? 0), 0);
+
+interface ModelConfig {
+  dims: number;
+  sha256: string;
+  reference: { input_ids: number[][]; first8: number[][] };
+}
+const config = (): ModelConfig => JSON.parse(readFileSync(join(builtinModelDir(), 'codeidx-model.json'), 'utf8')) as ModelConfig;
+
+describe('built-in model files', () => {
+  it('ships model.onnx within 20 MB, the tokenizer files and a model card', () => {
+    const dir = builtinModelDir();
+    expect(statSync(join(dir, 'model.onnx')).size).toBeLessThanOrEqual(20 * 1024 * 1024);
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'codeidx-model.json', 'MODEL_CARD.md']) expect(statSync(join(dir, f)).isFile()).toBe(true);
+  });
+
+  it('verifies the sha256 of model.onnx', () => {
+    expect(verifyBuiltinModel()).toBe(builtinModelDir());
+  });
+
+  describe('on a damaged copy', () => {
+    let copy: string;
+    beforeAll(() => {
+      copy = mkdtempSync(join(tmpdir(), 'codeidx-builtin-'));
+      cpSync(builtinModelDir(), copy, { recursive: true });
+    });
+    afterAll(() => rmSync(copy, { recursive: true, force: true }));
+
+    it('a changed byte is a checksum mismatch naming both digests', async () => {
+      const path = join(copy, 'model.onnx');
+      const bytes = readFileSync(path);
+      bytes[bytes.length - 1] ^= 0xff;
+      writeFileSync(path, bytes);
+      expect(() => verifyBuiltinModel(copy)).toThrow(ModelError);
+      expect(() => verifyBuiltinModel(copy)).toThrow(new RegExp(`checksum mismatch.*expected sha256 ${config().sha256}`));
+      await expect(resolveBuiltinModel(copy)).rejects.toThrow(/checksum mismatch/);
+    });
+
+    it('a missing model file or config is a clear error', () => {
+      rmSync(join(copy, 'model.onnx'));
+      expect(() => verifyBuiltinModel(copy)).toThrow(/built-in model file .*model\.onnx is missing/);
+      rmSync(join(copy, 'codeidx-model.json'));
+      expect(() => verifyBuiltinModel(copy)).toThrow(/built-in model is missing/);
+    });
+  });
+});
+
+describe('built-in model through OnnxEmbedder', () => {
+  let embedder: OnnxEmbedder;
+  beforeAll(async () => {
+    embedder = await OnnxEmbedder.create(await resolveBuiltinModel(), { device: 'cpu', intraOpThreads: 1 });
+  });
+  afterAll(async () => embedder.close());
+
+  it('identifies itself and gives unit vectors of its dims', async () => {
+    expect(embedder.info.id).toBe(BUILTIN_MODEL_ID);
+    expect(embedder.info.dims).toBe(config().dims);
+    const vs = await embedder.embedDocuments(['func ReadFile(name string) ([]byte, error) {', 'def parse_config(path):\n    return json.load(open(path))']);
+    for (const v of vs) {
+      expect(v).toHaveLength(config().dims);
+      expect(norm(v)).toBeCloseTo(1, 5);
+    }
+  });
+
+  it('the ONNX graph computes what the training script computed (reference vectors)', async () => {
+    const session = await ort.InferenceSession.create(join(builtinModelDir(), 'model.onnx'));
+    const ref = config().reference;
+    for (const [i, ids] of ref.input_ids.entries()) {
+      const shape = [1, ids.length];
+      const out = await session.run({
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), shape),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), shape),
+      });
+      const v = out.sentence_embedding?.data as Float32Array;
+      for (let d = 0; d < 8; d++) expect(v[d]).toBeCloseTo(ref.first8[i]?.[d] ?? Number.NaN, 5);
+    }
+    await session.release();
+  });
+
+  it('splits identifiers before WordPiece, so camelCase, snake_case and words embed alike', async () => {
+    const [camel, snake, words, other] = await embedder.embedDocuments(['readConfigFile', 'read_config_file', 'read config file', 'sortedIntegerList']);
+    expect(cos(camel, snake)).toBeCloseTo(1, 5);
+    expect(cos(camel, words)).toBeCloseTo(1, 5);
+    expect(cos(camel, other)).toBeLessThan(0.9);
+  });
+
+  it('ranks matching code above unrelated code for a natural-language query', async () => {
+    const q = await embedder.embedQuery('read the whole file into memory');
+    const [file, http] = await embedder.embedDocuments([
+      'func ReadFile(name string) ([]byte, error) {\n\tf, err := os.Open(name)\n\tdefer f.Close()\n\treturn io.ReadAll(f)\n}',
+      'func (c *Client) SetCookie(w http.ResponseWriter, cookie *http.Cookie) {\n\tw.Header().Add("Set-Cookie", cookie.String())\n}',
+    ]);
+    expect(cos(q, file)).toBeGreaterThan(cos(q, http));
+  });
+
+  it('bad queries: long and non-Latin text embed to unit vectors; empty and punctuation-only are rejected with a message', async () => {
+    const long = await embedder.embedQuery('parse '.repeat(2000).slice(0, 10_000));
+    expect(norm(long)).toBeCloseTo(1, 5);
+    const cyrillic = await embedder.embedQuery('прочитать файл');
+    expect(norm(cyrillic)).toBeCloseTo(1, 5);
+    // Punctuation and empty text have no token the model knows: the vector is zero (never NaN), which is
+    // why callers check queryProblem first and report it instead of ranking by an all-zero vector.
+    const punct = await embedder.embedQuery('?!(){}[];');
+    expect([...punct].every((x) => x === 0)).toBe(true);
+    expect(queryProblem('?!(){}[];')).toMatch(/no letters or digits/);
+    expect(queryProblem('')).toBe('the query is empty');
+    expect(queryProblem('x'.repeat(10_000))).toMatch(/10000 characters long; the limit is 2000/);
+    expect(queryProblem('прочитать файл')).toBeNull();
+  });
+});
