@@ -54,7 +54,7 @@ export async function startServe(env: Readonly<Record<string, string | undefined
   try {
     let handler: Fetchable | undefined;
     if (webhook) {
-      const probot = createProbot({ env: env as NodeJS.ProcessEnv });
+      const probot = createProbot({ env: env });
       const middleware = await createWebhookMiddleware(probot, { backend: () => ({ service: api.search, store: api.store }) }, webhook.path);
       handler = {
         async fetch(request, bindings) {
