@@ -1,0 +1,84 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TreeSitterChunker } from '../../src/adapters/tree-sitter/tree-sitter-chunker.js';
+import type { Embedder, Logger } from '../../src/core/ports.js';
+import { estimateTokens } from '../../src/core/token-budget.js';
+import { parseEvalSuite } from '../../src/eval/eval-suite.js';
+import { formatEvalTable, runEval } from '../../src/eval/run-eval.js';
+
+const A = ['export function parseConfig(text: string) {', '  const lines = text.split("\\n");', '  return Object.fromEntries(lines.map((l) => l.split("=")));', '}', ''].join('\n');
+const B = ['export function sendMail(to: string, body: string) {', '  const smtp = connectSmtp();', '  return smtp.deliver(to, body);', '}', ''].join('\n');
+
+/** Embeds by a fixed bag of words: "config"/"parse" → axis 0, "mail"/"smtp" → axis 1; no such word → zero vector. */
+const fakeEmbedder = (): Embedder => {
+  const embed = (t: string): Float32Array => {
+    const v = new Float32Array(4);
+    if (/config|parse/i.test(t)) v[0] = 1;
+    if (/mail|smtp/i.test(t)) v[1] = 1;
+    const n = Math.hypot(...v);
+    return n > 0 ? v.map((x) => x / n) : v;
+  };
+  return {
+    info: { id: 'fake', revision: 'r1', dims: 4, maxTokens: 256, pooling: 'mean', queryPrefix: '', documentPrefix: '' },
+    device: 'cpu',
+    tokenCounter: { count: (t) => estimateTokens(t) },
+    embedDocuments: (texts) => Promise.resolve(texts.map(embed)),
+    embedQuery: (t) => Promise.resolve(embed(t)),
+    close: () => Promise.resolve(),
+  };
+};
+
+describe('runEval', () => {
+  let dir: string;
+  const warnings: string[] = [];
+  const logger: Logger = { debug: () => undefined, info: () => undefined, warn: (m) => warnings.push(m), error: () => undefined };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'codeidx-eval-test-'));
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'a.ts'), A);
+    writeFileSync(join(dir, 'src', 'b.ts'), B);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('scores findable answers, and reports missing locations and excluded queries instead of scoring them', async () => {
+    const suite = [
+      { query: 'parse config', relevant: [{ path: 'src/a.ts', startLine: 1, endLine: 4 }] },
+      { query: 'send mail over smtp', relevant: [{ path: 'src/b.ts', symbol: 'sendMail' }, { path: 'src/gone.ts', startLine: 1 }] },
+      { query: 'something deleted', relevant: [{ path: 'src/a.ts', startLine: 90, endLine: 99 }] },
+      { query: 'zebra', relevant: [{ path: 'src/b.ts' }] },
+    ]
+      .map((o) => JSON.stringify(o))
+      .join('\n');
+    const queries = parseEvalSuite(suite, 'suite.jsonl');
+    const result = await runEval(
+      { suite: 'suite.jsonl', queries, source: dir, repo: 'o/r', models: ['fake', 'none'], modes: ['lexical', 'semantic', 'hybrid'] },
+      {
+        logger,
+        openEmbedder: (spec) => Promise.resolve(spec === 'none' ? null : fakeEmbedder()),
+        createChunker: (e) => new TreeSitterChunker({ tokenCounter: e?.tokenCounter ?? { count: (t) => estimateTokens(t) }, maxTokens: 256 }),
+      },
+    );
+    const [fake, none] = result.indexes;
+    expect(fake?.missingLocations.map((m) => [m.line, m.location.path])).toEqual([
+      [2, 'src/gone.ts'],
+      [3, 'src/a.ts'],
+    ]);
+    expect(fake?.excludedQueries).toEqual([3]);
+    expect(fake?.zeroVectorQueries).toEqual([3, 4]);
+    expect(none?.zeroVectorQueries).toEqual([]);
+    expect(warnings.some((w) => /line 2: relevant location src\/gone\.ts:1-1 matches no indexed chunk/.test(w))).toBe(true);
+    expect(warnings.some((w) => /1 queries have no findable relevant location/.test(w))).toBe(true);
+    expect(warnings.some((w) => /2 queries embed to the zero vector/.test(w))).toBe(true);
+
+    expect(result.runs.map((r) => `${r.model}/${r.mode}`)).toEqual(['fake/lexical', 'fake/semantic', 'fake/hybrid', 'none/lexical']);
+    const semantic = result.runs.find((r) => r.model === 'fake' && r.mode === 'semantic');
+    // Three scored queries (line 3 excluded): "parse config" and "send mail" rank their file first.
+    expect(semantic?.scores.queries).toBe(3);
+    expect(semantic?.scores.recall10).toBe(1);
+    const lexical = result.runs.find((r) => r.model === 'none');
+    expect(lexical?.scores.queries).toBe(3);
+    expect(formatEvalTable(result)).toMatch(/2 relevant locations not in the index; 1 queries excluded; 2 zero-vector queries/);
+  });
+});
