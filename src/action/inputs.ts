@@ -12,7 +12,7 @@
 import * as core from '@actions/core';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { DEFAULT_MODEL_ID } from '../core/model-registry.js';
+import { DEFAULT_MODEL } from '../cli/wiring.js';
 import { parseShard, type Shard } from './shard.js';
 
 /** Largest accepted `batch-size`. */
@@ -59,7 +59,7 @@ export const INPUT_DEFAULTS = {
   'qdrant-url': '',
   'qdrant-api-key': '',
   collection: '',
-  model: DEFAULT_MODEL_ID,
+  model: DEFAULT_MODEL,
   device: 'auto',
   mode: 'incremental',
   include: '',

@@ -15,12 +15,12 @@ import { openSourceReader } from '../adapters/fs/open-source-reader.js';
 import { ConfigError, describeError, ModelError, StoreCorruptError } from '../core/errors.js';
 import { permalink } from '../core/identity.js';
 import { indexTree, type IndexReport } from '../core/index-pipeline.js';
-import { DEFAULT_MODEL_ID } from '../core/model-registry.js';
 import type { EmbeddingCache, Logger } from '../core/ports.js';
 import { InvalidQueryError, MAX_K, SearchService } from '../core/search-service.js';
 import { SYMBOL_KINDS, type SearchHit, type SearchMode, type SymbolKind } from '../core/types.js';
 import { createProgress, silentProgress } from './progress.js';
 import { startServe } from './serve.js';
+import { registerEvalCommand } from './eval-command.js';
 import { createStderrLogger } from './stderr-logger.js';
 import {
   defaultEmbeddingCachePath,
@@ -34,6 +34,7 @@ import {
   storeFileName,
   writeManifest,
   createIndexChunker,
+  DEFAULT_MODEL,
   type ClosableChunker,
 } from './wiring.js';
 
@@ -182,7 +183,7 @@ async function runIndex(pathArg: string | undefined, flags: IndexFlags, io: CliI
   }
   const quiet = flags.quiet === true || flags.json === true;
   const logger: Logger = createStderrLogger(quiet ? 'warn' : 'info', io.stderr);
-  const modelSpec = flags.model ?? io.env.CODEIDX_MODEL ?? DEFAULT_MODEL_ID;
+  const modelSpec = flags.model ?? io.env.CODEIDX_MODEL ?? DEFAULT_MODEL;
   const embedder = await openEmbedder({
     model: modelSpec,
     explicit: flags.model !== undefined || io.env.CODEIDX_MODEL !== undefined,
@@ -347,7 +348,7 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .description('index a git working tree or a plain folder (incremental: only changed files are re-chunked)')
     .argument('[path]', 'folder to index', '.')
     .option('--full', 're-chunk every file (vectors still come from the cache)')
-    .option('--model <model>', `embedding model: registry id[@revision], a model folder, or "none" (default ${DEFAULT_MODEL_ID}, env CODEIDX_MODEL)`)
+    .option('--model <model>', `embedding model: registry id[@revision], a model folder, or "none" (default ${DEFAULT_MODEL}, env CODEIDX_MODEL)`)
     .addOption(device)
     .option('--repo <owner/name>', 'repository name stored with the index (default: from the origin remote)')
     .option('--ref <ref>', 'ref stored with the index (default: the current branch)')
@@ -397,6 +398,8 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .action(async (flags: { dir: string; dataDir?: string; json?: boolean }) => {
       result.code = await runStatus(flags, io);
     });
+  registerEvalCommand(program, io, result);
+
   program
     .command('serve')
     .description('serve the search API, the web page and the GitHub App webhook (configured by environment; see README)')

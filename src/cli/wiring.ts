@@ -7,6 +7,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { defaultModelCacheDir, resolveModel } from '../adapters/hf/model-resolver.js';
+import { BUILTIN_MODEL_ID, resolveBuiltinModel } from '../adapters/static-model/builtin-model.js';
 import { OnnxEmbedder } from '../adapters/onnx/onnx-embedder.js';
 import type { DeviceRequest } from '../adapters/onnx/device.js';
 import { SqliteEmbeddingCache } from '../adapters/sqlite/sqlite-embedding-cache.js';
@@ -18,6 +19,13 @@ import { ModelUnavailableError } from '../core/errors.js';
 import { estimateTokens } from '../core/token-budget.js';
 import type { Chunker, Embedder, Logger, TokenCounter } from '../core/ports.js';
 import type { EmbeddingSpace } from '../core/types.js';
+
+/**
+ * The model used when none is configured: the built-in static code model, shipped in the package,
+ * so a fresh machine with no network gets semantic search (see models/codeidx-static/MODEL_CARD.md).
+ * Transformer models are one flag away (`--model Xenova/all-MiniLM-L6-v2`).
+ */
+export const DEFAULT_MODEL = BUILTIN_MODEL_ID;
 
 /** The value of `--model` that builds a lexical-only index. */
 export const NO_MODEL = 'none';
@@ -49,11 +57,14 @@ export interface EmbedderOptions {
 export async function openEmbedder(options: EmbedderOptions): Promise<Embedder | null> {
   if (options.model === NO_MODEL) return null;
   try {
-    const resolved = await resolveModel(options.model, {
-      endpoint: options.endpoint ?? 'https://huggingface.co',
-      cacheDir: options.modelCacheDir ?? defaultModelCacheDir(),
-      logger: options.logger,
-    });
+    const resolved =
+      options.model === BUILTIN_MODEL_ID
+        ? await resolveBuiltinModel()
+        : await resolveModel(options.model, {
+            endpoint: options.endpoint ?? 'https://huggingface.co',
+            cacheDir: options.modelCacheDir ?? defaultModelCacheDir(),
+            logger: options.logger,
+          });
     return await OnnxEmbedder.create(resolved, {
       device: options.device,
       logger: options.logger,

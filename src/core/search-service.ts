@@ -6,11 +6,12 @@
  */
 import { LRUCache } from 'lru-cache';
 import { CodeidxError } from './errors.js';
+import { MAX_QUERY_CHARS, queryProblem } from './query-check.js';
 import type { Embedder, VectorStore } from './ports.js';
 import type { SearchFilter, SearchHit, SearchMode } from './types.js';
 
-/** Longest query accepted, in characters. Longer queries are rejected, not truncated silently. */
-export const MAX_QUERY_CHARS = 2_000;
+/** Longest query accepted, in characters (see core/query-check). Longer queries are rejected, not truncated. */
+export { MAX_QUERY_CHARS };
 /** Most results one query may ask for. */
 export const MAX_K = 100;
 /** Results returned when `k` is not given. */
@@ -80,12 +81,13 @@ export class SearchService {
    */
   async search(request: SearchRequest): Promise<SearchResponse> {
     const query = request.query.trim();
-    if (query.length === 0) {
-      throw new InvalidQueryError('the query is empty', { hint: 'search for words or identifiers, e.g. "parse config"' });
-    }
-    if (query.length > MAX_QUERY_CHARS) {
-      throw new InvalidQueryError(`the query is ${query.length} characters long; the limit is ${MAX_QUERY_CHARS}`, {
-        hint: 'shorten the query to the words that matter',
+    const problem = queryProblem(query, MAX_QUERY_CHARS);
+    if (problem !== null) {
+      throw new InvalidQueryError(problem, {
+        hint:
+          query.length > MAX_QUERY_CHARS
+            ? 'shorten the query to the words that matter'
+            : 'search for words or identifiers, e.g. "parse config"',
       });
     }
     const k = request.k ?? DEFAULT_K;

@@ -26,7 +26,7 @@ describe('readInputs', () => {
     expect(inputs).toMatchObject({
       path: '.',
       qdrantUrl: null,
-      model: 'Xenova/all-MiniLM-L6-v2',
+      model: 'codeidx-static',
       device: 'auto',
       mode: 'incremental',
       include: [],

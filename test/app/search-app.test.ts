@@ -236,7 +236,6 @@ describe('issue_comment.created', () => {
       '/search parse" config',
       "/search don't parse config's",
       '/search parse\u0000config',
-      '/search ( ) * " :',
     ];
     for (const text of queries) {
       const payload = createdPayload(text);
@@ -245,6 +244,11 @@ describe('issue_comment.created', () => {
       await probot.receive(asEvent(payload));
       expect(reply.body).toMatch(/🔎 \*\*\d+ results?\*\*/);
     }
+    // Punctuation only: a reply that says what is wrong, not arbitrary results.
+    const payload = createdPayload('/search ( ) * " :');
+    const reply = mockSearchReply(payload);
+    await (await loadApp(deps())).receive(asEvent(payload));
+    expect(reply.body).toMatch(/no letters or digits/);
   });
 
   it('keeps snippets that contain ``` and </details> inside their code block', async () => {

@@ -75,22 +75,34 @@ describe('codeidx CLI', () => {
     expect(repoFromRemote('nonsense')).toBeNull();
   });
 
-  it('falls back to a lexical-only index in one line when the default model is unavailable, and searches it', async () => {
+  it('indexes with the built-in model by default (no network), and searches it', async () => {
     const indexed = await cli(['index']);
     expect(indexed.code).toBe(EXIT.ok);
-    expect(indexed.err).toMatch(/unavailable.*lexical-only/);
     expect(indexed.out).toMatch(/indexed acme\/widgets refs\/heads\/main @ [0-9a-f]{12}/);
     expect(indexed.out).toMatch(/files\s+4 seen, 4 indexed/);
-    const found = await cli(['search', 'retry backoff', '-k', '3']);
+    expect(indexed.out).toMatch(/embedding\s+codeidx-static@/);
+    const found = await cli(['search', 'retry with exponential backoff', '-k', '3']);
     expect(found.code).toBe(EXIT.ok);
     expect(found.out.split('\n')[0]).toMatch(/^src\/retry\.py:\d+-\d+ {2}retry_with_backoff {2}\d/);
+    const semantic = await cli(['search', 'check the signature of a webhook', '--mode', 'semantic', '--json']);
+    const parsedSemantic = JSON.parse(semantic.out) as { mode: string; results: Array<{ path: string }> };
+    expect(parsedSemantic.mode).toBe('semantic');
+    expect(parsedSemantic.results.length).toBeGreaterThan(0);
+  });
+
+  it('builds and searches a lexical-only index with --model none', async () => {
+    const indexed = await cli(['index', '--model', 'none']);
+    expect(indexed.code).toBe(EXIT.ok);
+    expect(indexed.out).toMatch(/none \(lexical only\)/);
     const json = await cli(['search', 'verifyWebhookSignature', '--json', '--lang', 'typescript']);
-    const parsed = JSON.parse(json.out) as { results: Array<{ path: string; permalink: string }> };
+    const parsed = JSON.parse(json.out) as { mode: string; results: Array<{ path: string; permalink: string }> };
+    expect(parsed.mode).toBe('lexical');
     expect(parsed.results[0]?.path).toBe('src/auth/verify.ts');
     expect(parsed.results[0]?.permalink).toMatch(/^https:\/\/github\.com\/acme\/widgets\/blob\/[0-9a-f]{40}\/src\/auth\/verify\.ts#L1-L3$/);
     const status = await cli(['status', '--json']);
     const states = JSON.parse(status.out) as Array<{ repo: string; status: string; model: string }>;
-    expect(states[0]).toMatchObject({ repo: 'acme/widgets', status: 'complete', model: 'none' });
+    expect(states.map((s) => s.model)).toContain('none');
+    expect(states.every((s) => s.repo === 'acme/widgets' && s.status === 'complete')).toBe(true);
   });
 
   it('indexes with a model folder, then a second run embeds nothing (cache and store hits)', async () => {

@@ -106,14 +106,18 @@ describe('GET /v1/search', () => {
       'parse" OR 1=1 --',
       "'; DROP TABLE chunks; --",
       'AND OR NOT',
-      '*',
-      '(((',
       'col:parse',
       '^parse',
     ]) {
       const { res, body } = await get(`/v1/search?q=${encodeURIComponent(q)}&mode=lexical`);
       expect(res.status, q).toBe(200);
       expect(Array.isArray((body as SearchBody).results), q).toBe(true);
+    }
+    // A query of punctuation only has nothing to search for: a clear 400, not arbitrary results.
+    for (const q of ['*', '(((', '" * :']) {
+      const { res, body } = await get(`/v1/search?q=${encodeURIComponent(q)}&mode=lexical`);
+      expect(res.status, q).toBe(400);
+      expect(JSON.stringify(body), q).toMatch(/no letters or digits/);
     }
     // The store is intact afterwards.
     const { body } = await get('/v1/search?q=parseConfig&mode=lexical');
