@@ -358,7 +358,7 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .option('--max-file-size <bytes>', 'skip larger files (e.g. 1m, 512k)', byteSize, 1024 * 1024)
     .option('--batch-size <n>', 'texts per embedding batch', positiveInt('--batch-size', 4096))
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt('--threads', 256))
-    .option('--chunk-threads <n>', 'worker threads that parse and chunk (default: every core; 1 = in-thread)', positiveInt('--chunk-threads', 256))
+    .option('--chunk-threads <n>', 'worker threads that parse and chunk (default 1: in-thread; more helps only with spare cores)', positiveInt('--chunk-threads', 256))
     .option('--files-per-batch <n>', 'files chunked, embedded and written together (bounds memory)', positiveInt('--files-per-batch', 100_000), 200)
     .option('--include <glob...>', 'only files matching these globs')
     .option('--exclude <glob...>', 'skip files matching these globs')

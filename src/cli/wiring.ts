@@ -3,7 +3,7 @@
  * embedded store and embedding cache. Entry points (CLI, action, server) share it.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { defaultModelCacheDir, resolveModel } from '../adapters/hf/model-resolver.js';
@@ -95,8 +95,11 @@ export function createChunker(embedder: Embedder | null, logger: Logger): TreeSi
 export type ClosableChunker = Chunker & { close(): Promise<void> };
 
 /**
- * The chunker for indexing runs: `TreeSitterChunker` in `threads` worker threads (default: every core),
- * started lazily on the first file, so a run with nothing to chunk starts no thread. Workers count
+ * The chunker for indexing runs: `TreeSitterChunker` in `threads` worker threads, started lazily on
+ * the first file, so a run with nothing to chunk starts no thread. Default 1 (in-thread): on the
+ * 2-core reference machine the pool did not speed up a whole indexing run (chunk phase 23.8 s pooled
+ * vs 24.4 s in-thread on Go's standard library; the bench measured 0.89×) but added about 260 MB of
+ * RSS for the workers' heaps and grammars (BENCHMARKS.md). Workers count
  * tokens with the model's own tokenizer (loaded from its directory) or, lexical-only, the estimate.
  * Falls back to the in-thread chunker for `threads` ≤ 1 or an embedder with no model directory.
  * Same chunks either way (tested in worker-pool-chunker.test.ts).
@@ -104,7 +107,7 @@ export type ClosableChunker = Chunker & { close(): Promise<void> };
 export function createIndexChunker(
   embedder: Embedder | null,
   logger: Logger,
-  threads: number = availableParallelism(),
+  threads = 1,
 ): ClosableChunker {
   const maxTokens = Math.min(embedder?.info.maxTokens ?? 256, MAX_CHUNK_TOKENS);
   const tokenCounter: TokenCounterSpec | null =

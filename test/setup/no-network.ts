@@ -5,6 +5,8 @@
 import net from 'node:net';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
+// Kept unbound on purpose: it is re-applied with the socket as `this` below.
+// eslint-disable-next-line @typescript-eslint/unbound-method
 const originalConnect = net.Socket.prototype.connect;
 
 function hostOf(args: unknown[]): string | undefined {
@@ -26,4 +28,4 @@ net.Socket.prototype.connect = function patchedConnect(this: net.Socket, ...args
     throw new Error(`network access blocked in tests: ${host}`);
   }
   return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
-} as typeof net.Socket.prototype.connect;
+};

@@ -5,9 +5,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
+import * as tokenizers from '@huggingface/tokenizers';
 import { ModelError } from '../../core/errors.js';
 import type { TokenCounter } from '../../core/ports.js';
+
+/**
+ * The part of `@huggingface/tokenizers`' `Tokenizer` used here. Typed locally because the package's
+ * .d.ts files use extensionless relative imports that NodeNext resolution cannot follow, which
+ * leaves the class untyped.
+ */
+interface TokenizerApi {
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
+  tokenize(text: string): string[];
+}
+
+const Tokenizer = (tokenizers as unknown as { Tokenizer: new (json: object, config: object) => TokenizerApi }).Tokenizer;
 
 /** Token ids of one text, with special tokens, truncated to the requested length. */
 export interface Encoding {
@@ -17,9 +29,9 @@ export interface Encoding {
 
 /** A loaded `tokenizer.json` (+ `tokenizer_config.json`). */
 export class HfTokenizer implements TokenCounter {
-  private readonly tokenizer: Tokenizer;
+  private readonly tokenizer: TokenizerApi;
 
-  private constructor(tokenizer: Tokenizer) {
+  private constructor(tokenizer: TokenizerApi) {
     this.tokenizer = tokenizer;
   }
 
@@ -55,7 +67,7 @@ export class HfTokenizer implements TokenCounter {
     const encoded = this.tokenizer.encode(text);
     let ids = encoded.ids;
     if (ids.length > maxTokens) {
-      const last = ids[ids.length - 1] as number;
+      const last = ids[ids.length - 1];
       ids = [...ids.slice(0, maxTokens - 1), last];
     }
     return { ids, attentionMask: new Array<number>(ids.length).fill(1) };
