@@ -125,6 +125,10 @@ export async function createSession<S = InferenceSession>(
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // Idle intra-op threads sleep instead of spinning: on a small machine the spinning threads
+    // take the cores the store and the HTTP server need between inferences (query latency).
+    // onnxruntime session config key "session.intra_op.allow_spinning" (onnxruntime_session_options_config_keys.h).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   const device = chooseDevice(options.device, options.probe ?? systemDeviceProbe, options.logger);
   if (device === 'cuda') {
