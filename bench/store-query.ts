@@ -20,6 +20,7 @@ import {
 } from '../src/adapters/sqlite/sqlite-vector-store.js';
 import { dirsOf, pointId, sha256Hex } from '../src/core/identity.js';
 import type { Point, SearchFilter, SearchMode } from '../src/core/types.js';
+import { mulberry32 as prng } from '../scripts/lib/mulberry32.js';
 
 /** Options of `measureStoreQueries`; every field has a default. */
 export interface StoreQueryOptions {
@@ -78,17 +79,8 @@ export interface StoreQueryResult {
   readonly recall: Recall[];
 }
 
-/** mulberry32, a small seeded PRNG (public domain, Tommy Ettinger) for reproducible data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the shared seeded PRNG (scripts/lib/mulberry32.ts). */
+export { prng };
 
 /** A standard normal deviate (Box–Muller). */
 function gaussian(random: () => number): number {

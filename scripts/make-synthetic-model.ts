@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
+import { mulberry32 } from './lib/mulberry32.js';
 
 const { onnx } = onnxProto;
 
@@ -64,19 +65,6 @@ const TOKENIZER_DIR = resolve(REPO_ROOT, '..', 'shared', 'models', 'bert-base-un
 /** Float32 weights by initializer name (row-major, shapes as in the ONNX graph). */
 export type Weights = Map<string, { dims: number[]; data: Float32Array }>;
 
-/**
- * mulberry32: a small, fast 32-bit PRNG (Tommy Ettinger, public domain). Returns floats in [0, 1).
- */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Builds the ONNX model bytes and the weights of a synthetic BERT encoder.

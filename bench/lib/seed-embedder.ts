@@ -12,18 +12,8 @@ import { createHash } from 'node:crypto';
 import { loadModelDirectory } from '../../src/adapters/hf/model-resolver.js';
 import { HfTokenizer } from '../../src/adapters/tokenizer/hf-tokenizer.js';
 import type { Embedder, ModelInfo, TokenCounter } from '../../src/core/ports.js';
+import { mulberry32 } from '../../scripts/lib/mulberry32.js';
 
-/** mulberry32 (Tommy Ettinger, public domain): a small seeded PRNG, floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A unit vector of `dims` Gaussian components (Box–Muller) seeded by the SHA-256 of `text`. */
 export function pseudoVector(text: string, dims: number): Float32Array {

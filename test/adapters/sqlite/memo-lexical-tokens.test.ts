@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoLexicalTokens } from '../../../src/adapters/sqlite/memo-lexical-tokens.js';
 import { lexicalTokens } from '../../../src/core/lexical-tokens.js';
+import { mulberry32 as prng } from '../../../scripts/lib/mulberry32.js';
 
-/** mulberry32 (public domain): reproducible random strings. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = [...'abcXYZ019_ -.(){}\n\t"\'/é', 'ß', 'Ж', 'д', '日本', '٣', '🙂', 'HTTPServer', 'get', 'Name', '__init__'];
 
