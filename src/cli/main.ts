@@ -17,7 +17,8 @@ import { permalink } from '../core/identity.js';
 import { indexTree, type IndexReport } from '../core/index-pipeline.js';
 import type { EmbeddingCache, Logger } from '../core/ports.js';
 import { InvalidQueryError, MAX_K, SearchService } from '../core/search-service.js';
-import { SYMBOL_KINDS, type SearchHit, type SearchMode, type SymbolKind } from '../core/types.js';
+import { SYMBOL_KINDS, type IndexState, type SearchHit, type SearchMode, type SymbolKind } from '../core/types.js';
+import { SqliteVectorStore } from '../adapters/sqlite/sqlite-vector-store.js';
 import { createProgress, silentProgress } from './progress.js';
 import { startServe } from './serve.js';
 import { registerEvalCommand } from './eval-command.js';
@@ -303,26 +304,23 @@ async function runStatus(flags: { dir: string; dataDir?: string; json?: boolean 
   const stores = listStoreFiles(dataDir);
   if (stores.length === 0) throw new ExitError(`no index in ${dataDir}: run \`codeidx index\` first`, EXIT.noIndex);
   const logger = createStderrLogger('warn', io.stderr);
-  const out: Array<Record<string, unknown>> = [];
+  const rows: Array<IndexState & { store: string; points: number }> = [];
   for (const file of stores) {
     const path = join(dataDir, file);
-    const { SqliteVectorStore } = await import('../adapters/sqlite/sqlite-vector-store.js');
-    const space = SqliteVectorStore.readSpace(path);
-    const store = await openStore(path, space ?? null, logger);
+    const store = await openStore(path, SqliteVectorStore.readSpace(path) ?? null, logger);
     try {
       for (const state of await store.listStates()) {
-        out.push({ store: path, points: await store.count({ repo: state.repo, ref: state.ref }), ...state });
+        rows.push({ ...state, store: path, points: await store.count({ repo: state.repo, ref: state.ref }) });
       }
     } finally {
       await store.close();
     }
   }
   if (flags.json) {
-    io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+    io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
     return EXIT.ok;
   }
-  for (const s of out) {
-    const state = s as unknown as import('../core/types.js').IndexState & { store: string; points: number };
+  for (const state of rows) {
     io.stdout(
       `${state.repo} ${state.ref}: ${state.status}${state.commit ? ` @ ${state.commit.slice(0, 12)}` : ''}, ` +
         `${state.points} points, model ${state.model}, chunker v${state.chunkerVersion}, ` +
