@@ -3,6 +3,18 @@
  * walker (`openSourceReader`), file filter (`classifyFile`) and chunker (`TreeSitterChunker`).
  *
  *   npx tsx scripts/mine-pairs.ts [--out .data] [--limit-units N]
+ *   npx tsx scripts/mine-pairs.ts --extra go                    # → pairs/extra-go.jsonl
+ *   npx tsx scripts/mine-pairs.ts --extra python,npm [--npm-root /tmp/corpus/node_modules]
+ *
+ * `--extra` mines training-only pairs from extra permissively licensed sources, all written as train
+ * pairs (valid, test, the eval corpus and suite 1 are not touched) and deduplicated against every
+ * pair of train/valid/test.jsonl:
+ * - Go libraries of the installed Debian golang-*-dev packages (/usr/share/gocode/src) whose DEP-5
+ *   copyright file says BSD/MIT(Expat)/Apache-2.0/ISC; generated trees (go-playground/locales,
+ *   aws-sdk-go/service) skipped;
+ * - Python packages in /usr/lib/python3/dist-packages whose Debian package (dpkg-query -S) has such a
+ *   licence (python3-numpy read by hand: BSD-3-Clause); vendored sub-packages (_vendor, …) skipped;
+ * - npm packages under --npm-root (scripts/static-model/npm-corpus pins them), licence from package.json.
  *
  * Sources (all permissively licensed, all installable here; see models/codeidx-static/MODEL_CARD.md):
  * - Go standard library, /usr/share/go-1.19/src (Debian golang-1.19-src; BSD-3-Clause)
@@ -29,6 +41,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { openSourceReader } from '../src/adapters/fs/open-source-reader.js';
 import { HfTokenizer } from '../src/adapters/tokenizer/hf-tokenizer.js';
@@ -50,6 +63,8 @@ type Split = 'train' | 'valid' | 'test';
 
 interface Unit {
   readonly source: 'go' | 'python' | 'npm';
+  /** Extra (train-only) source: skip vendored copies inside it. */
+  readonly extra?: boolean;
   /** Unit name, e.g. "go:net/http", "python:email", "npm:zod". */
   readonly name: string;
   /** Absolute directory of the tree to walk. */
@@ -120,8 +135,7 @@ function pythonUnits(): Unit[] {
   return units;
 }
 
-function npmUnits(): Unit[] {
-  const nm = join(ROOT, 'node_modules');
+function npmUnits(nm = join(ROOT, 'node_modules'), extra = false): Unit[] {
   const units: Unit[] = [];
   const names: string[] = [];
   for (const e of readdirSync(nm)) {
@@ -135,7 +149,94 @@ function npmUnits(): Unit[] {
     if (!existsSync(pkgPath)) continue;
     const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { license?: unknown; version?: string };
     if (typeof pkg.license !== 'string' || !PERMISSIVE.has(pkg.license)) continue;
-    units.push({ source: 'npm', name: `npm:${name}`, root: join(nm, name), prefix: `npm/${name}`, shallow: false });
+    units.push({ source: 'npm', name: `npm:${name}`, root: join(nm, name), prefix: `npm/${name}`, shallow: false, extra });
+  }
+  return units;
+}
+
+/** Debian licence names (DEP-5 `License:` of the `Files: *` stanza) accepted as permissive. */
+const PERMISSIVE_DEBIAN = /^(BSD-[23](-clause)?|Expat|MIT|Apache(-2(\.0)?)?|ISC|PSF-2(\.0)?|Python-2\.0)(~\w+)?$/i;
+
+/** Accepts "A or B" / "A and B" when every part is permissive. */
+const isPermissiveDebian = (lic: string | null): boolean => lic !== null && lic.split(/\s+(?:or|and)\s+|\//).every((p) => PERMISSIVE_DEBIAN.test(p.trim()));
+
+/**
+ * Debian packages whose copyright file is not machine-readable, read by hand: python3-numpy states
+ * the 3-clause BSD licence of the NumPy Developers.
+ */
+const DEBIAN_LICENSE_OVERRIDES: Readonly<Record<string, string>> = { 'python3-numpy': 'BSD-3-clause' };
+
+/**
+ * Licence of an installed Debian package: the `License:` of the `Files: *` stanza of
+ * /usr/share/doc/<pkg>/copyright (DEP-5), or null when the file is missing or not machine-readable.
+ */
+export function debianLicense(pkg: string): string | null {
+  if (DEBIAN_LICENSE_OVERRIDES[pkg] !== undefined) return DEBIAN_LICENSE_OVERRIDES[pkg];
+  const path = `/usr/share/doc/${pkg}/copyright`;
+  if (!existsSync(path)) return null;
+  const text = readFileSync(path, 'utf8');
+  const m = /^Files:\s*\*\s*$(?:\n(?!\n).*)*?\nLicense:\s*([^\n]+)/m.exec(text);
+  return m ? m[1].trim() : null;
+}
+
+/** Generated Go packages left out of the extra data (per-locale tables, generated API clients). */
+const GENERATED_GO = /^github\.com\/go-playground\/locales(\/|$)|^github\.com\/aws\/aws-sdk-go\/service(\/|$)/;
+
+/**
+ * Extra training-only Go units: package directories of the installed Debian golang-*-dev packages
+ * whose licence is permissive (checked in each package's copyright file), under /usr/share/gocode/src.
+ */
+function debianGoUnits(): Unit[] {
+  const info = '/var/lib/dpkg/info';
+  const units = new Map<string, Unit>();
+  for (const f of readdirSync(info).filter((n) => /^golang-.*-dev\.list$/.test(n)).sort()) {
+    const pkg = f.slice(0, -'.list'.length);
+    const lic = debianLicense(pkg);
+    if (!isPermissiveDebian(lic)) {
+      process.stderr.write(`skip ${pkg}: licence ${lic ?? 'unknown'}\n`);
+      continue;
+    }
+    for (const line of readFileSync(join(info, f), 'utf8').split('\n')) {
+      const m = /^\/usr\/share\/gocode\/src\/(.+)\/[^/]+\.go$/.exec(line);
+      if (!m || /(^|\/)(testdata|vendor|internal\/testenv)(\/|$)/.test(m[1]) || line.endsWith('_test.go')) continue;
+      // Generated trees: ~14,500 near-identical per-locale methods would swamp the real libraries.
+      if (GENERATED_GO.test(m[1])) continue;
+      const rel = m[1];
+      if (!units.has(rel)) units.set(rel, { source: 'go', name: `go:${rel}`, root: `/usr/share/gocode/src/${rel}`, prefix: `go/${rel}`, shallow: true, extra: true });
+    }
+  }
+  return [...units.values()];
+}
+
+/**
+ * Extra training-only Python units: packages in /usr/lib/python3/dist-packages whose Debian package
+ * (dpkg -S) has a permissive licence; one unit per first-level sub-package plus one for the package's
+ * own files (so one huge package such as sympy is not one unit).
+ */
+function debianPythonUnits(): Unit[] {
+  const dist = '/usr/lib/python3/dist-packages';
+  const units: Unit[] = [];
+  for (const e of readdirSync(dist, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!e.isDirectory() || e.name.startsWith('_') || e.name.includes('.') || e.name.includes('-')) continue;
+    let pkg: string;
+    try {
+      pkg = execFileSync('dpkg-query', ['-S', join(dist, e.name)], { encoding: 'utf8' }).split(':')[0].split(',')[0].trim();
+    } catch {
+      continue;
+    }
+    const lic = debianLicense(pkg);
+    if (!isPermissiveDebian(lic)) {
+      process.stderr.write(`skip ${e.name} (${pkg}): licence ${lic ?? 'unknown'}\n`);
+      continue;
+    }
+    const root = join(dist, e.name);
+    units.push({ source: 'python', name: `pydist:${e.name}`, root, prefix: `pydist/${e.name}`, shallow: true, extra: true });
+    for (const s of readdirSync(root, { withFileTypes: true })) {
+      // Vendored copies (pip/_vendor, setuptools/_distutils, …) carry other licences and duplicate other units.
+      if (s.isDirectory() && !s.name.startsWith('.') && !['__pycache__', '_vendor', 'vendor', '_distutils', 'third_party', 'thirdparty', 'tests', 'testing'].includes(s.name)) {
+        units.push({ source: 'python', name: `pydist:${e.name}/${s.name}`, root: join(root, s.name), prefix: `pydist/${e.name}/${s.name}`, shallow: false, extra: true });
+      }
+    }
   }
   return units;
 }
@@ -148,6 +249,8 @@ async function unitFiles(unit: Unit): Promise<Array<[string, Uint8Array]>> {
   const out: Array<[string, Uint8Array]> = [];
   for (const f of listing.files) {
     if (unit.shallow && f.path.includes('/')) continue;
+    if (unit.extra && /(^|\/)(_vendor|vendor|_distutils|third_party|thirdparty|node_modules)\//.test(f.path)) continue;
+    if (unit.extra && /\.min\.js$|(^|\/)(dist\/.*\.(umd|browser|bundle)|bundles?\/)/.test(f.path)) continue;
     if (/(^|\/)(test|tests|__tests__|testdata|fixtures?)\//.test(f.path) || /_test\.go$|\.test\.[jt]s$|\.spec\.[jt]s$|\.d\.[cm]?ts$/.test(f.path)) continue;
     if (unit.source === 'npm' && !/\.(m?js|cjs|ts|mts|cts)$/.test(f.path)) continue;
     if (unit.source === 'go' && !f.path.endsWith('.go')) continue;
@@ -283,33 +386,61 @@ async function main(): Promise<void> {
   const out = resolve(outArg >= 0 ? (args[outArg + 1] ?? '.data') : join(ROOT, '.data'));
   const limitArg = args.indexOf('--limit-units');
   const limit = limitArg >= 0 ? Number(args[limitArg + 1]) : Infinity;
+  // --extra go,python,npm: mine only the extra training sources (Debian Go libraries, Debian Python
+  // packages, npm packages under --npm-root) into pairs/extra-<sources>.jsonl, all as train pairs,
+  // deduplicated against the existing train/valid/test pairs. The eval corpus, suite 1 and the
+  // train/valid/test files are left untouched.
+  const extraArg = args.indexOf('--extra');
+  const extra = extraArg >= 0 ? (args[extraArg + 1] ?? '').split(',').filter((x) => x !== '') : null;
+  const npmRootArg = args.indexOf('--npm-root');
+  const npmRoot = npmRootArg >= 0 ? resolve(args[npmRootArg + 1] ?? '') : '/tmp/corpus/node_modules';
   if (!existsSync(join(MODEL_DIR, 'tokenizer.json'))) {
     throw new Error(`${MODEL_DIR}/tokenizer.json is missing: run scripts/static-model/write-tokenizer.ts first`);
   }
   const tokenizer = HfTokenizer.fromDirectory(MODEL_DIR);
   const chunker = new TreeSitterChunker({ tokenCounter: tokenizer, maxTokens: MAX_CODE_TOKENS, minTokens: 0 });
   const corpus = join(out, 'eval-corpus');
-  rmSync(corpus, { recursive: true, force: true });
   mkdirSync(join(out, 'pairs'), { recursive: true });
+  if (extra === null) rmSync(corpus, { recursive: true, force: true });
 
   // Test units first: a duplicate of a test pair is dropped from train, never the reverse.
   const order: Record<Split, number> = { test: 0, valid: 1, train: 2 };
-  const units = [...goUnits(), ...pythonUnits(), ...npmUnits()]
+  const extraUnits = (): Unit[] => [
+    ...(extra?.includes('go') ? debianGoUnits() : []),
+    ...(extra?.includes('python') ? debianPythonUnits() : []),
+    ...(extra?.includes('npm') ? npmUnits(npmRoot, true) : []),
+  ];
+  const units = (extra !== null ? extraUnits() : [...goUnits(), ...pythonUnits(), ...npmUnits()])
     .slice(0, limit)
     .sort((a, b) => order[splitOf(a.name)] - order[splitOf(b.name)] || a.name.localeCompare(b.name));
-  const streams: Record<Split, WriteStream> = {
-    train: createWriteStream(join(out, 'pairs', 'train.jsonl')),
-    valid: createWriteStream(join(out, 'pairs', 'valid.jsonl')),
-    test: createWriteStream(join(out, 'pairs', 'test.jsonl')),
-  };
+  const streams: Record<Split, WriteStream> =
+    extra !== null
+      ? { train: createWriteStream(join(out, 'pairs', `extra-${extra.join('-')}.jsonl`)), valid: createWriteStream('/dev/null'), test: createWriteStream('/dev/null') }
+      : {
+          train: createWriteStream(join(out, 'pairs', 'train.jsonl')),
+          valid: createWriteStream(join(out, 'pairs', 'valid.jsonl')),
+          test: createWriteStream(join(out, 'pairs', 'test.jsonl')),
+        };
   const seenCode = new Set<string>();
   const seenDoc = new Set<string>();
+  if (extra !== null) {
+    // Extra pairs never duplicate a mined train/valid/test pair (same keys as below).
+    for (const split of ['test', 'valid', 'train'] as const) {
+      for (const line of readFileSync(join(out, 'pairs', `${split}.jsonl`), 'utf8').split('\n')) {
+        if (line === '') continue;
+        const r = JSON.parse(line) as { query: string; code: string };
+        seenDoc.add(sha(normDoc(r.query)));
+        seenCode.add(sha(normCode(r.code.replace(/^path: [^\n]*\n(?:scope: [^\n]*\n)?\n/, ''))));
+      }
+    }
+  }
   const counts: Record<string, number> = {};
   const testPairs: Pair[] = [];
   let files = 0;
   const t0 = performance.now();
   for (const [ui, unit] of units.entries()) {
-    const split = splitOf(unit.name);
+    // Extra sources are training data only: valid and test stay exactly as mined from the base sources.
+    const split: Split = extra !== null ? 'train' : splitOf(unit.name);
     for (const [rel, bytes] of await unitFiles(unit)) {
       const path = `${unit.prefix}/${rel}`;
       const c = classifyFile(path, bytes);
@@ -393,6 +524,10 @@ async function main(): Promise<void> {
   }
   await Promise.all(Object.values(streams).map((s) => new Promise<void>((r) => s.end(r))));
   await chunker.dispose();
+  if (extra !== null) {
+    process.stderr.write(`${JSON.stringify({ extra, units: units.length, files, counts, seconds: Math.round((performance.now() - t0) / 1000) })}\n`);
+    return;
+  }
 
   // Suite 1: a seeded sample of held-out pairs.
   const rand = mulberry32(20240611);

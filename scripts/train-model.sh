@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
-# Rebuilds codeidx-static end to end: tokenizer → mined pairs → training → ONNX export.
+# Rebuilds codeidx-static end to end: tokenizer → mined pairs → extra training pairs → training → ONNX export.
 # Needs Debian's python3-torch and python3-onnx (apt-get install -y python3-torch python3-onnx):
 # a python3 earlier on PATH (pyenv, venv) without torch is skipped in favour of /usr/bin/python3.
+# Extra training-only sources (see models/codeidx-static/MODEL_CARD.md): the Go libraries of
+#   apt-get install -y --no-install-recommends golang-golang-x-tools-dev golang-golang-x-net-dev \
+#     golang-golang-x-crypto-dev golang-golang-x-text-dev golang-github-google-go-cmp-dev \
+#     golang-google-protobuf-dev golang-google-grpc-dev golang-github-prometheus-client-golang-dev \
+#     golang-github-spf13-cobra-dev golang-github-sirupsen-logrus-dev golang-github-gorilla-mux-dev \
+#     golang-github-klauspost-compress-dev golang-gopkg-yaml.v3-dev golang-github-minio-minio-go-v7-dev \
+#     golang-github-gogo-protobuf-dev golang-github-go-kit-kit-dev golang-github-gin-gonic-gin-dev
+# (and their dependencies), the Python packages in /usr/lib/python3/dist-packages, and the npm
+# packages pinned in scripts/static-model/npm-corpus (installed into /tmp/corpus, not the project).
+# Only permissively licensed packages are mined (mine-pairs.ts checks each licence).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=""
@@ -14,4 +24,11 @@ if [ -z "$PY" ]; then
 fi
 npx tsx scripts/static-model/write-tokenizer.ts
 [ -s .data/pairs/train.jsonl ] || npx tsx scripts/mine-pairs.ts
-"$PY" scripts/train-static-model.py "$@"
+[ -s .data/pairs/extra-go.jsonl ] || npx tsx scripts/mine-pairs.ts --extra go
+if [ ! -s .data/pairs/extra-python-npm.jsonl ]; then
+  mkdir -p /tmp/corpus
+  cp scripts/static-model/npm-corpus/package.json scripts/static-model/npm-corpus/package-lock.json /tmp/corpus/
+  (cd /tmp/corpus && npm ci --ignore-scripts --no-audit --no-fund)
+  npx tsx scripts/mine-pairs.ts --extra python,npm --npm-root /tmp/corpus/node_modules
+fi
+"$PY" scripts/train-static-model.py --extra .data/pairs/extra-go.jsonl .data/pairs/extra-python-npm.jsonl "$@"

@@ -13,8 +13,10 @@ is the mean pooling the ONNX runtime expects; the learned row norms act as per-t
 `shared` uses one table for both.
 
 Training: in-batch softmax contrastive loss (InfoNCE, symmetric query→code and code→query) with a
-learned temperature, SparseAdam on the table (only rows in the batch move), token dropout; the epoch with the best validation MRR is kept (validation
-MRR = each validation query ranked against every validation code chunk). Single-threaded, seeded.
+learned temperature, SparseAdam on the table (only rows in the batch move), token dropout, optional linear learning-rate decay (`--lr-decay`); validation MRR (each validation
+query ranked against every validation code chunk) is checked `--evals-per-epoch` times per epoch and
+the best checkpoint is kept. `--extra FILE…` appends training-only pairs (scripts/mine-pairs.ts
+--extra). Seeded; `--threads` torch threads.
 
 Export: the table is quantised to int8 with one float32 scale per row (symmetric, scale = max|row|/127)
 and written as an ONNX graph by hand (onnx.helper): Gather → Cast → × (row scale × attention mask) →
@@ -167,6 +169,9 @@ def main():
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-minutes", type=float, default=15.0)
+    ap.add_argument("--extra", nargs="*", default=[], help="extra training-only pair files (scripts/mine-pairs.ts --extra), e.g. .data/pairs/extra-go.jsonl")
+    ap.add_argument("--lr-decay", action="store_true", help="linear learning-rate decay to 10%% over --epochs")
+    ap.add_argument("--evals-per-epoch", type=int, default=1, help="validation checks per epoch (best checkpoint kept)")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--metrics", default=".data/train-metrics.json")
     args = ap.parse_args()
@@ -176,6 +181,11 @@ def main():
     rng = random.Random(args.seed)
     t0 = time.time()
     tq, tc = load(os.path.join(args.pairs, "train.jsonl"))
+    for path in args.extra:
+        eq, ec = load(path)
+        print(f"extra {path}: {len(eq)} pairs", flush=True)
+        tq += eq
+        tc += ec
     vq, vc = load(os.path.join(args.pairs, "valid.jsonl"))
     print(f"train {len(tq)} pairs, valid {len(vq)} pairs, loaded in {time.time() - t0:.0f} s", flush=True)
 
@@ -190,10 +200,20 @@ def main():
     best = (-1.0, 0, None)
     history = []
     order = list(range(len(tq)))
+    steps_per_epoch = len(order) // args.batch
+    check_every = max(1, steps_per_epoch // args.evals_per_epoch)
+    total_steps = steps_per_epoch * args.epochs
+    step_no = 0
+    stop = False
     for epoch in range(1, args.epochs + 1):
         rng.shuffle(order)
         total, steps = 0.0, 0
         for i in range(0, len(order) - args.batch + 1, args.batch):
+            if args.lr_decay:
+                for opt in opts:
+                    for g in opt.param_groups:
+                        g["lr"] = args.lr * (1.0 - 0.9 * step_no / max(total_steps, 1))
+            step_no += 1
             idx = order[i:i + args.batch]
             q = model.encode(model.query, [tq[j] for j in idx], args.drop, rng)
             c = model.encode(model.code, [tc[j] for j in idx], args.drop, rng)
@@ -211,15 +231,20 @@ def main():
                     model.code[s].zero_()
             total += loss.item()
             steps += 1
-        model.eval()
-        v = mrr(model, vq, vc)
-        model.train()
-        history.append({"epoch": epoch, "loss": round(total / max(steps, 1), 4), "valid_mrr": round(v, 4)})
-        print(f"epoch {epoch} loss {total / max(steps, 1):.4f} valid MRR {v:.4f} scale {model.log_scale.exp().item():.1f} ({time.time() - t0:.0f} s)", flush=True)
-        if v > best[0]:
-            best = (v, epoch, {k: p.detach().clone() for k, p in model.named_parameters()})
-        if (time.time() - t0) / 60 > args.max_minutes:
-            print("time budget reached", flush=True)
+            if steps % check_every == 0 or steps == steps_per_epoch:
+                at = round(epoch - 1 + steps / steps_per_epoch, 2)
+                model.eval()
+                v = mrr(model, vq, vc)
+                model.train()
+                history.append({"epoch": at, "loss": round(total / max(steps, 1), 4), "valid_mrr": round(v, 4)})
+                print(f"epoch {at} loss {total / max(steps, 1):.4f} valid MRR {v:.4f} scale {model.log_scale.exp().item():.1f} ({time.time() - t0:.0f} s)", flush=True)
+                if v > best[0]:
+                    best = (v, at, {k: p.detach().clone() for k, p in model.named_parameters()})
+                if (time.time() - t0) / 60 > args.max_minutes:
+                    print("time budget reached", flush=True)
+                    stop = True
+                    break
+        if stop:
             break
     print(f"best valid MRR {best[0]:.4f} at epoch {best[1]}", flush=True)
     metrics = {"args": vars(args), "train_pairs": len(tq), "valid_pairs": len(vq), "best_valid_mrr": round(best[0], 4), "best_epoch": best[1], "history": history, "seconds": round(time.time() - t0)}
