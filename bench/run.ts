@@ -6,7 +6,7 @@
  * `--only` left in place.
  *
  * Options:
- *   --only <ids>      comma-separated subset of: chunk, embed, reindex, incremental, query, rss
+ *   --only <ids>      comma-separated subset of: chunk, embed, reindex, incremental, query, rss, action, load
  *   --quick           small inputs (smoke run); writes bench/.work/BENCHMARKS.quick.md unless --out
  *   --out <file>      output file (default BENCHMARKS.md, or the quick file with --quick)
  *   --go-src <dir>    the real repository (default /usr/share/go-1.19/src)
@@ -29,15 +29,17 @@ import { BenchContext } from './lib/context.js';
 import { DEFAULT_GO_SRC } from './lib/go-corpus.js';
 import { loadAverage, machineFacts } from './lib/machine.js';
 import { readSections, renderDocument, renderSection, type SectionResult } from './lib/report.js';
+import { runAction } from './suites/action.js';
 import { runChunk } from './suites/chunk.js';
 import { runEmbed } from './suites/embed.js';
 import { runIncremental } from './suites/incremental.js';
+import { runLoad } from './suites/load.js';
 import { runQuery } from './suites/query.js';
 import { runReindex } from './suites/reindex.js';
 import { runRss } from './suites/rss.js';
 
 /** Benchmark ids, in run and document order. */
-export const BENCHMARKS = ['chunk', 'embed', 'reindex', 'incremental', 'query', 'rss'] as const;
+export const BENCHMARKS = ['chunk', 'embed', 'reindex', 'incremental', 'query', 'rss', 'load', 'action'] as const;
 /** One benchmark id. */
 export type BenchId = (typeof BENCHMARKS)[number];
 
@@ -48,6 +50,8 @@ const RUNNERS: Record<BenchId, { title: string; run: (ctx: BenchContext) => Prom
   incremental: { title: '4. Incremental update after changing 100 files (git repository)', run: runIncremental, usesCli: true },
   query: { title: '5. Query latency (SearchService, query embedding included)', run: runQuery, usesCli: false },
   rss: { title: '6. Peak RSS while indexing the real repository (CLI, model loaded)', run: runRss, usesCli: true },
+  action: { title: '8. GitHub Action end to end (dist/action/index.js, embedded store)', run: runAction, usesCli: true },
+  load: { title: '7. Load: autocannon against `codeidx serve` (100 connections, 30 s)', run: runLoad, usesCli: false },
 };
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
