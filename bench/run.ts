@@ -30,7 +30,6 @@ import { DEFAULT_GO_SRC } from './lib/go-corpus.js';
 import { loadAverage, machineFacts } from './lib/machine.js';
 import { readSections, renderDocument, renderSection, type SectionResult } from './lib/report.js';
 import { runAction } from './suites/action.js';
-import { runAction } from './suites/action.js';
 import { runChunk } from './suites/chunk.js';
 import { runEmbed } from './suites/embed.js';
 import { runIncremental } from './suites/incremental.js';
@@ -51,7 +50,6 @@ const RUNNERS: Record<BenchId, { title: string; run: (ctx: BenchContext) => Prom
   incremental: { title: '4. Incremental update after changing 100 files (git repository)', run: runIncremental, usesCli: true },
   query: { title: '5. Query latency (SearchService, query embedding included)', run: runQuery, usesCli: false },
   rss: { title: '6. Peak RSS while indexing the real repository (CLI, model loaded)', run: runRss, usesCli: true },
-  action: { title: '8. GitHub Action end to end (dist/action/index.js, embedded store)', run: runAction, usesCli: true },
   action: { title: '8. GitHub Action end to end (dist/action/index.js, embedded store)', run: runAction, usesCli: true },
   load: { title: '7. Load: autocannon against `codeidx serve` (100 connections, 30 s)', run: runLoad, usesCli: false },
 };
