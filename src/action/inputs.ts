@@ -39,6 +39,12 @@ export interface ActionInputs {
   readonly batchSize: number | 'auto';
   /** Persist the embedding cache (and model files) with the Actions cache. */
   readonly cache: boolean;
+  /**
+   * Qdrant: after a complete run, move the collection alias to this run's collection (a model change
+   * goes live). Off by default: in a multi-tenant collection, switch only once every repository has
+   * been re-indexed into the new collection.
+   */
+  readonly promoteAlias: boolean;
   /** Bytes above which a file is skipped as too large. */
   readonly maxFileBytes: number;
   /** This job's part of a full re-index split across a matrix, or null for all paths. */
@@ -66,6 +72,7 @@ export const INPUT_DEFAULTS = {
   exclude: '',
   'batch-size': 'auto',
   cache: 'true',
+  'promote-alias': 'false',
   'max-file-size': '1m',
   shard: '',
   'store-path': '.codeidx',
@@ -174,13 +181,18 @@ export function readInputs(read: InputReader = defaultReader): ActionInputs {
     const value = read(name).trim();
     raw[name] = value === '' ? fallback : value;
   }
-  // `cache` follows getBooleanInput's YAML 1.2 core schema: true | True | TRUE | false | False | FALSE.
-  const cacheRaw = raw.cache;
-  if (!['true', 'True', 'TRUE', 'false', 'False', 'FALSE'].includes(cacheRaw)) {
-    throw new ConfigError(`invalid input "cache": must be true or false (got "${cacheRaw}")`, {
-      hint: "set `cache: true` or `cache: false` in the step's `with:`",
-    });
-  }
+  // Booleans follow getBooleanInput's YAML 1.2 core schema: true | True | TRUE | false | False | FALSE.
+  const booleanInput = (name: 'cache' | 'promote-alias'): boolean => {
+    const value = raw[name];
+    if (!['true', 'True', 'TRUE', 'false', 'False', 'FALSE'].includes(value)) {
+      throw new ConfigError(`invalid input "${name}": must be true or false (got "${value}")`, {
+        hint: `set \`${name}: true\` or \`${name}: false\` in the step's \`with:\``,
+      });
+    }
+    return value.toLowerCase() === 'true';
+  };
+  const cache = booleanInput('cache');
+  const promoteAlias = booleanInput('promote-alias');
   const result = schema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -202,7 +214,8 @@ export function readInputs(read: InputReader = defaultReader): ActionInputs {
     include: v.include,
     exclude: v.exclude,
     batchSize: v['batch-size'],
-    cache: cacheRaw.toLowerCase() === 'true',
+    cache,
+    promoteAlias,
     maxFileBytes: v['max-file-size'],
     shard: v.shard,
     storePath: v['store-path'],

@@ -219,6 +219,25 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
     }
   }
 
+  if (inputs.promoteAlias) {
+    const target = ctx.store;
+    if (!(target instanceof QdrantVectorStore)) {
+      core.warning('promote-alias applies to a Qdrant store only; ignored for the embedded store');
+    } else if (inputs.shard) {
+      core.warning('promote-alias is ignored in a sharded run: set it on the unsharded run that finalizes the re-index');
+    } else {
+      // Refuses (VectorStoreError, failing the job) while any (repo, ref) of the collection is in progress.
+      await core.group('Promote the collection alias', async () => {
+        const { previous } = await target.promoteAlias();
+        core.info(
+          previous
+            ? `alias ${target.aliasName} moved from ${previous} to ${target.collectionName}; ${previous} can be dropped once no client reads it directly`
+            : `alias ${target.aliasName} points at ${target.collectionName}`,
+        );
+      });
+    }
+  }
+
   await core.group('Report', async () => {
     setRunOutputs(report);
     const rel = relative(ctx.workspace, root).split(sep).join('/');
