@@ -26,6 +26,7 @@ import { ApiError, type ApiErrorBody } from './api-error.js';
 import { ApiMetrics } from './api-metrics.js';
 import { AccessPolicy, type AuthConfig, type Principal } from './auth.js';
 import { openApiDocument } from './openapi.js';
+import { responseCacheKey, type ResponseCache } from './response-cache.js';
 import { scopedSearch } from './scoped-search.js';
 import { REPO_PATTERN, parseSearchBody, parseSearchQuery, type SearchParams } from './search-params.js';
 import { APP_JS } from './web/app-js.js';
@@ -66,6 +67,8 @@ export interface ApiDeps {
   /** Also export process metrics on /metrics (the server turns this on; tests leave it off). */
   readonly processMetrics?: boolean;
   readonly version?: string;
+  /** Cache of search responses (see response-cache.ts); absent: every search runs. */
+  readonly responseCache?: ResponseCache;
 }
 
 /** Hono environment of the app: node bindings (absent under `app.request`) and per-request variables. */
@@ -206,7 +209,10 @@ export function createApp(deps: ApiDeps): ApiApp {
     const principal = c.get('principal');
     if (params.repo !== undefined) policy.assertCanRead(principal, params.repo);
     const start = now();
-    const result = await scopedSearch(search, store, principal, params);
+    const cache = deps.responseCache;
+    const result = cache
+      ? await cache.get(responseCacheKey(principal, params), () => scopedSearch(search, store, principal, params))
+      : await scopedSearch(search, store, principal, params);
     return c.json({
       query: params.q,
       mode: result.mode,

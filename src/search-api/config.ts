@@ -15,6 +15,7 @@
  * | CODEIDX_CORS_ORIGINS | comma-separated origins allowed by CORS | none |
  * | CODEIDX_RATE_LIMIT | requests per minute per token | 120 |
  * | LOG_LEVEL | debug, info, warn, error, silent | info |
+ * | CODEIDX_RESPONSE_CACHE | entries of the search-response cache (response-cache.ts), 0 turns it off | 1000 |
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -27,6 +28,7 @@ import { SearchService } from '../core/search-service.js';
 import { createApp, type ApiApp } from './app.js';
 import { authConfigSchema, repoPatternSchema, type AuthConfig } from './auth.js';
 import { createPinoLogger, type PinoLevel } from './pino-logger.js';
+import { ResponseCache } from './response-cache.js';
 import { startServer, type Fetchable, type RunningServer } from './server.js';
 
 const csv = (value: string): string[] =>
@@ -74,6 +76,11 @@ const envSchema = z.object({
     .transform(Number)
     .pipe(z.number().min(1, { error: 'must be at least 1' }))
     .default(120),
+  CODEIDX_RESPONSE_CACHE: z
+    .string()
+    .regex(/^\d{1,7}$/, { error: 'must be a whole number of entries (0 turns the cache off)' })
+    .transform(Number)
+    .default(1_000),
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error', 'silent'], {
       error: 'must be debug, info, warn, error or silent',
@@ -94,6 +101,8 @@ export interface ServerConfig {
   readonly corsOrigins: readonly string[];
   /** Requests per minute per token. */
   readonly rateLimitPerMinute: number;
+  /** Entries of the search-response cache; 0: no cache. */
+  readonly responseCacheEntries: number;
   readonly logLevel: PinoLevel;
 }
 
@@ -171,6 +180,7 @@ export function parseServerEnv(
     auth: { tokens: fromTokens.tokens, publicRepos },
     corsOrigins: e.CODEIDX_CORS_ORIGINS ?? [],
     rateLimitPerMinute: e.CODEIDX_RATE_LIMIT,
+    responseCacheEntries: e.CODEIDX_RESPONSE_CACHE,
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -248,6 +258,9 @@ export async function createServerFromEnv(
     corsOrigins: config.corsOrigins,
     rateLimit: { limit: config.rateLimitPerMinute, windowMs: 60_000 },
     processMetrics: true,
+    ...(config.responseCacheEntries > 0
+      ? { responseCache: new ResponseCache(store, { maxEntries: config.responseCacheEntries }) }
+      : {}),
   });
   logger.info('search API configured', {
     store: config.storePath,

@@ -25,6 +25,7 @@ describe('parseServerEnv', () => {
       host: '127.0.0.1',
       device: 'auto',
       rateLimitPerMinute: 120,
+      responseCacheEntries: 1000,
       logLevel: 'info',
       corsOrigins: [],
     });
@@ -37,6 +38,7 @@ describe('parseServerEnv', () => {
       CODEIDX_PUBLIC_REPOS: 'org/docs, org/site',
       CODEIDX_CORS_ORIGINS: 'https://portal.example.com,http://localhost:3000',
       CODEIDX_RATE_LIMIT: '30',
+      CODEIDX_RESPONSE_CACHE: '0',
       LOG_LEVEL: 'warn',
     });
     expect(c).toMatchObject({
@@ -45,6 +47,7 @@ describe('parseServerEnv', () => {
       port: 0,
       host: '0.0.0.0',
       rateLimitPerMinute: 30,
+      responseCacheEntries: 0,
       logLevel: 'warn',
     });
     expect(c.auth.publicRepos).toEqual(['org/docs', 'org/site']);
