@@ -214,8 +214,13 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
     // computed make the re-run cheaper.
     if (cache) {
       await cache.close();
-      if (ctx.cachesOn && keys && existsSync(cachePath))
+      // A run that added no vector (nothing embedded, nothing copied from the store) would save a
+      // copy of what it restored: skip the upload (the cache can be large; recency updates of the
+      // hits are the only loss).
+      const added = report ? report.counts.embedded + report.counts.storeHits : 1;
+      if (ctx.cachesOn && keys && existsSync(cachePath) && added > 0)
         await savePaths('embedding cache', [cachePath], keys.key);
+      else if (ctx.cachesOn && added === 0) core.info('embedding cache unchanged (nothing embedded): not saved again');
     }
   }
 

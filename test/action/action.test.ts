@@ -565,7 +565,9 @@ describe('codeidx action: shards and the embedding cache', () => {
     expect(state.restored.at(-1)).toBe(firstKey);
     expect(warm.outputs['chunks-embedded']).toBe('0');
     expect(warm.outputs['cache-hit-rate']).toBe('1.0000');
-    expect(state.saved.at(-1)).not.toBe(firstKey);
+    // Nothing new was embedded: the restored cache is not uploaded again.
+    expect(state.saved.at(-1)).toBe(firstKey);
+    expect(warm.stdout).toContain('embedding cache unchanged (nothing embedded): not saved again');
 
     state.failRestore = true;
     state.failSave = true;
