@@ -35,6 +35,7 @@ import {
   MAX_COMMENT_CHARS,
 } from './render-reply.js';
 import { DEFAULT_APP_RATE_LIMIT, RepoRateLimiter, type RateLimitSettings } from './repo-rate-limiter.js';
+import { loggerFromPino } from '../adapters/pino/pino-logger.js';
 
 /** What the App needs of the search side: the use case, and the store for index states. */
 export interface SearchBackend {
@@ -64,15 +65,7 @@ export interface SearchAppDeps {
 type CommentContext = Context<'issue_comment.created' | 'issue_comment.edited'>;
 
 /** Adapts Probot's pino logger to the core `Logger` port. */
-export function loggerFromPino(log: Probot['log']): Logger {
-  const at =
-    (level: 'debug' | 'info' | 'warn' | 'error') =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      if (fields) log[level](fields, message);
-      else log[level](message);
-    };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+export { loggerFromPino };
 
 function sameCommand(a: ParsedCommand | null, b: ParsedCommand | null): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
