@@ -40,17 +40,23 @@ export interface StoreQueryOptions {
   readonly dir?: string;
   /** PRNG seed (default 42). */
   readonly seed?: number;
-  /** kNN strategies to time on the same file (default exact and auto); recall is measured against exact. */
-  readonly searches?: readonly VectorSearchMode[];
+  /**
+   * kNN strategies to time on the same file (default exact, auto and memory); recall is measured
+   * against exact. `memory` is `auto` with the in-memory index (`memoryIndex: true`, as served).
+   */
+  readonly searches?: readonly KnnStrategy[];
   /** Kind of vectors (default `random`, the worst case for binary quantization). */
   readonly vectors?: BenchVectors;
   /** Other options of the query-side stores (re-scoring depth, exactMaxPoints). */
   readonly storeOptions?: Partial<Pick<SqliteVectorStoreOptions, 'exactMaxPoints' | 'rescoreCandidates'>>;
 }
 
+/** A kNN strategy of the bench: a `VectorSearchMode` on vec0, or `memory` (the in-memory index). */
+export type KnnStrategy = VectorSearchMode | 'memory';
+
 /** Latency of one (mode, filter) case, in milliseconds. */
 export interface QueryLatency {
-  readonly search: VectorSearchMode;
+  readonly search: KnnStrategy;
   readonly mode: SearchMode;
   readonly filter: string;
   readonly p50: number;
@@ -62,7 +68,7 @@ export interface QueryLatency {
 
 /** Recall@k of a kNN strategy against exact search: found true top-k ids / all true top-k ids. */
 export interface Recall {
-  readonly search: VectorSearchMode;
+  readonly search: KnnStrategy;
   readonly filter: string;
   readonly recallAtK: number;
 }
@@ -224,7 +230,7 @@ export async function measureStoreQueries(options: StoreQueryOptions = {}): Prom
   const dims = options.dims ?? 384;
   const k = options.k ?? 10;
   const modes = options.modes ?? (['semantic', 'lexical', 'hybrid'] as const);
-  const searches = options.searches ?? (['exact', 'auto'] as const);
+  const searches = options.searches ?? (['exact', 'auto', 'memory'] as const);
   const vectors = options.vectors ?? 'random';
   const { repo, ref } = BENCH_SCOPE;
   const filters = options.filters ?? {
@@ -254,7 +260,13 @@ export async function measureStoreQueries(options: StoreQueryOptions = {}): Prom
   const semanticIds = new Map<string, string[][]>();
   try {
     for (const search of searches) {
-      const store = await SqliteVectorStore.open({ path, space, vectorSearch: search, ...options.storeOptions });
+      const store = await SqliteVectorStore.open({
+        path,
+        space,
+        ...(search === 'memory' ? { vectorSearch: 'auto', memoryIndex: true } : { vectorSearch: search }),
+        ...options.storeOptions,
+      });
+      if (search === 'memory') await store.warmUp();
       try {
         for (const [filterName, filter] of Object.entries(filters)) {
           for (const mode of modes) {

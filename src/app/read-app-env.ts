@@ -92,7 +92,7 @@ export function embeddedBackend(env: AppEnv): (logger: Logger) => Promise<Search
         hint: 'set CODEIDX_DATA_DIR to the folder written by `codeidx index` (or by the action)',
       });
     }
-    const store = await openStore(path, spaceOf(embedder), logger);
+    const store = await openStore(path, spaceOf(embedder), logger, { memoryIndex: true });
     return { service: new SearchService({ store, embedder }), store };
   };
   return (logger) => {

@@ -171,10 +171,18 @@ export function listStoreFiles(dataDir: string): string[] {
   return readdirSync(dataDir).filter((f) => /^index-.*\.db$/.test(f)).sort();
 }
 
-/** Opens (creating if needed) the SQLite store at `path` for `space`. */
-export async function openStore(path: string, space: EmbeddingSpace | null, logger: Logger): Promise<SqliteVectorStore> {
+/**
+ * Opens (creating if needed) the SQLite store at `path` for `space`. `memoryIndex: true` (long-lived
+ * search processes) keeps kNN in memory (`SqliteVectorStoreOptions.memoryIndex`).
+ */
+export async function openStore(
+  path: string,
+  space: EmbeddingSpace | null,
+  logger: Logger,
+  options: { readonly memoryIndex?: boolean } = {},
+): Promise<SqliteVectorStore> {
   mkdirSync(dirname(path), { recursive: true });
-  return SqliteVectorStore.open({ path, space, logger });
+  return SqliteVectorStore.open({ path, space, logger, memoryIndex: options.memoryIndex === true });
 }
 
 /** Default embedding-cache file: $XDG_CACHE_HOME/codeidx/embeddings.db (or ~/.cache/codeidx/embeddings.db). */

@@ -52,6 +52,7 @@ import type {
 } from '../../core/types.js';
 import { isCorruptionError } from './is-corruption-error.js';
 import { MemoLexicalTokens } from './memo-lexical-tokens.js';
+import { MemoryVectorIndex } from './memory-vector-index.js';
 
 /** Value of `meta.format`: tells a codeidx store from any other SQLite file. */
 export const SQLITE_STORE_FORMAT = 'codeidx-sqlite-store';
@@ -141,7 +142,32 @@ export interface SqliteVectorStoreOptions {
   readonly exactMaxPoints?: number;
   /** Re-scoring depth of quantized search (default `DEFAULT_RESCORE_CANDIDATES`). */
   readonly rescoreCandidates?: RescoreCandidates;
+  /**
+   * Keep an in-memory copy of the vectors (`MemoryVectorIndex`: sign bits + int8 codes, ≈ 450 bytes
+   * per 384-dim point) for kNN, built on first search or `warmUp()` and rebuilt after any write.
+   * For long-lived search processes (`codeidx serve`): a kNN at 100,000 points then costs a few ms
+   * instead of tens (bench §5). Default false (a one-shot `codeidx search` would pay the build).
+   * Not used with `vectorSearch: 'exact'`.
+   */
+  readonly memoryIndex?: boolean;
+  /** Above this many points the memory index is not built and vec0 serves kNN (default 2,000,000). */
+  readonly memoryIndexMaxPoints?: number;
 }
+
+/** Default `memoryIndexMaxPoints`: ≈ 900 MB of memory index at 384 dims. */
+export const DEFAULT_MEMORY_INDEX_MAX_POINTS = 2_000_000;
+
+/**
+ * Re-scoring depth of the memory index for `limit` results: max(500, 10 × limit). Scoring a candidate
+ * from its int8 code costs ≈ 1.5 µs (vs ≈ 240 µs for a vec0 point read), so it can afford more
+ * candidates than `DEFAULT_RESCORE_CANDIDATES` for a higher recall.
+ */
+export function memoryRescoreCount(limit: number): number {
+  return Math.max(500, limit * 10);
+}
+
+/** The memory index scores every eligible point (no Hamming pre-selection) up to this many (≈ 3 ms). */
+const MEMORY_EXACT_BELOW = 2_000;
 
 /**
  * Common-term cutoff for BM25, after Elasticsearch's `cutoff_frequency`: in a store of at least
@@ -260,6 +286,10 @@ export class SqliteVectorStore implements VectorStore {
   private countsVersion = '';
   /** Bumped by every write of this connection (`PRAGMA data_version` only sees other connections). */
   private writes = 0;
+  private readonly memoryIndex: boolean;
+  private readonly memoryIndexMaxPoints: number;
+  /** The memory index and the store version it was built at (null: not built, or too large). */
+  private memIndex: { version: string; index: MemoryVectorIndex | null } | null = null;
 
   constructor(options: SqliteVectorStoreOptions) {
     if (options.space !== null && (!Number.isInteger(options.space.dims) || options.space.dims <= 0)) {
@@ -280,6 +310,8 @@ export class SqliteVectorStore implements VectorStore {
       });
     }
     this.hasBits = options.space !== null && options.space.dims % 8 === 0;
+    this.memoryIndex = options.memoryIndex === true && options.space !== null;
+    this.memoryIndexMaxPoints = options.memoryIndexMaxPoints ?? DEFAULT_MEMORY_INDEX_MAX_POINTS;
   }
 
   /** Constructs and initialises a store. Throws like `init()`. */
@@ -711,7 +743,32 @@ export class SqliteVectorStore implements VectorStore {
     const conditions = where.map((w) => ` AND ${w}`).join('');
     const blob = vectorToBlob(vector);
     let hits: Array<{ rowid: number; score: number }>;
-    if (this.quantizedFor(db, filter, rest.sql.length > 0)) {
+    const memory = this.vectorSearch === 'exact' ? null : this.memoryIndexFor(db);
+    if (memory !== null) {
+      const partition =
+        filter.repo === undefined && filter.ref === undefined
+          ? undefined
+          : (repo: string, ref: string): boolean =>
+              (filter.repo === undefined || repo === filter.repo) && (filter.ref === undefined || ref === filter.ref);
+      let rowids: Set<number> | undefined;
+      if (rest.sql.length > 0) {
+        const sub = chunkFilterSql(filter);
+        rowids = new Set(
+          this.stmt<unknown[], number>(db, `SELECT rowid FROM chunks WHERE ${sub.sql.join(' AND ')}`)
+            .pluck()
+            .all(...sub.params),
+        );
+      }
+      hits = memory.search(
+        vector,
+        limit,
+        { partition, rowids },
+        {
+          candidates: this.vectorSearch === 'quantized' ? rescoreCount(limit, this.rescore) : memoryRescoreCount(limit),
+          exactBelow: this.vectorSearch === 'quantized' ? 0 : MEMORY_EXACT_BELOW,
+        },
+      );
+    } else if (this.quantizedFor(db, filter, rest.sql.length > 0)) {
       const candidates = this.stmt<unknown[], { rowid: number }>(
         db,
         `SELECT rowid FROM chunk_vectors
@@ -743,6 +800,48 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /**
+   * Builds the memory index now (when the `memoryIndex` option is on), so that the first search does
+   * not pay for it. A no-op otherwise. Throws `VectorStoreError` when the store cannot be read.
+   */
+  warmUp(): Promise<void> {
+    return this.run('build the memory index', (db) => {
+      this.memoryIndexFor(db);
+    });
+  }
+
+  /** `data_version` of other connections plus this connection's writes: changes on any write. */
+  private storeVersion(db: Database.Database): string {
+    return `${String(db.pragma('data_version', { simple: true }))}:${this.writes}`;
+  }
+
+  /** The memory index at the current store version (built or rebuilt here), or null when unused. */
+  private memoryIndexFor(db: Database.Database): MemoryVectorIndex | null {
+    if (!this.memoryIndex || this.space === null) return null;
+    const version = this.storeVersion(db);
+    if (this.memIndex?.version === version) return this.memIndex.index;
+    this.memIndex = null;
+    const points = this.scannedPoints(db, {});
+    if (points > this.memoryIndexMaxPoints) {
+      this.logger?.warn('sqlite store: too many points for the memory index; kNN stays on vec0', {
+        points,
+        memoryIndexMaxPoints: this.memoryIndexMaxPoints,
+      });
+      this.memIndex = { version, index: null };
+      return null;
+    }
+    const started = performance.now();
+    const { index, how } = MemoryVectorIndex.load(db, 'chunk_vectors', this.space.dims);
+    this.memIndex = { version, index };
+    this.logger?.debug('sqlite store: memory index built', {
+      points: index.size,
+      megabytes: Math.round(index.bytes / 1e5) / 10,
+      ms: Math.round(performance.now() - started),
+      from: how,
+    });
+    return index;
+  }
+
+  /**
    * Whether a kNN under `filter` takes the quantized path (see `VectorSearchMode`). `auto` stays exact
    * when the filter needs the `rowid IN (subquery)` constraint (path prefix, language, symbol kind):
    * vec0's Hamming kNN with it was ≈ 2× slower than the exact scan with it (measured at 50,000 × 384).
@@ -758,7 +857,7 @@ export class SqliteVectorStore implements VectorStore {
    * cached until this or another connection writes.
    */
   private scannedPoints(db: Database.Database, filter: SearchFilter): number {
-    const version = `${String(db.pragma('data_version', { simple: true }))}:${this.writes}`;
+    const version = this.storeVersion(db);
     if (version !== this.countsVersion) {
       this.partitionCounts.clear();
       this.countsVersion = version;
@@ -872,6 +971,7 @@ export class SqliteVectorStore implements VectorStore {
     this.db = null;
     this.statements.clear();
     this.partitionCounts.clear();
+    this.memIndex = null;
     try {
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();

@@ -54,6 +54,37 @@ describeVectorStoreConformance(
   },
 );
 
+// The same suite with kNN served by the in-memory index (rebuilt after every write): once scoring
+// every eligible point (small sets), once through the Hamming pre-selection with a re-scoring depth
+// of 2 at most (the candidates themselves must honour the filters).
+describeVectorStoreConformance(
+  'SqliteVectorStore (memory index)',
+  (space) => Promise.resolve(new SqliteVectorStore({ path: freshPath(), space, memoryIndex: true })),
+  (store: VectorStore) => {
+    const path = (store as SqliteVectorStore).path;
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    return Promise.resolve();
+  },
+);
+describeVectorStoreConformance(
+  'SqliteVectorStore (memory index, quantized)',
+  (space) =>
+    Promise.resolve(
+      new SqliteVectorStore({
+        path: freshPath(),
+        space,
+        memoryIndex: true,
+        vectorSearch: 'quantized',
+        rescoreCandidates: { min: 1, perResult: 2 },
+      }),
+    ),
+  (store: VectorStore) => {
+    const path = (store as SqliteVectorStore).path;
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    return Promise.resolve();
+  },
+);
+
 describe('SqliteVectorStore (SQLite specifics)', () => {
   it('persists points, vectors and state across reopen', async () => {
     const path = freshPath();
@@ -110,21 +141,56 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     );
     await writer.upsert(pts);
     await writer.close();
-    const results: string[][] = [];
+    const query = axisVector(3, 0.2);
+    const exactScore = new Map(
+      pts.map((p) => [p.id, p.vector ? p.vector.reduce((s, x, i) => s + x * (query[i] ?? 0), 0) : 0]),
+    );
+    const results: Array<Array<{ id: string; score: number }>> = [];
     for (const options of [
       { vectorSearch: 'exact' as const },
       { vectorSearch: 'quantized' as const },
       { vectorSearch: 'auto' as const, exactMaxPoints: 100 },
+      { memoryIndex: true },
+      { memoryIndex: true, vectorSearch: 'quantized' as const },
     ]) {
       const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, ...options });
-      const hits = await store.query({ text: '', vector: axisVector(3, 0.2), mode: 'semantic', k: 10, filter: {} });
-      results.push(hits.map((h) => h.id));
+      const hits = await store.query({ text: '', vector: query, mode: 'semantic', k: 10, filter: {} });
+      results.push(hits.map((h) => ({ id: h.id, score: h.score })));
       for (let i = 1; i < hits.length; i++) expect(hits[i - 1]?.score).toBeGreaterThanOrEqual(hits[i]?.score ?? 0);
       await store.close();
     }
-    expect(results[0]).toHaveLength(10);
-    expect(results[1]).toEqual(results[0]);
-    expect(results[2]).toEqual(results[0]);
+    const ids = results.map((r) => r.map((h) => h.id));
+    expect(ids[0]).toHaveLength(10);
+    expect(ids[1]).toEqual(ids[0]);
+    expect(ids[2]).toEqual(ids[0]);
+    // The memory index scores from int8 codes: the same hits up to near-ties (exact scores within
+    // 0.005 of the 10th exact score), each score within 0.005 of the exact cosine.
+    const tenth = results[0]?.[9]?.score ?? 0;
+    for (const r of results.slice(3)) {
+      expect(r).toHaveLength(10);
+      for (const h of r) {
+        expect(exactScore.get(h.id)).toBeGreaterThan(tenth - 0.005);
+        expect(Math.abs(h.score - (exactScore.get(h.id) ?? 0))).toBeLessThan(0.005);
+      }
+    }
+  });
+
+  it('memory index: sees writes of this and other connections, and serves path filters', async () => {
+    const path = freshPath();
+    const reader = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, memoryIndex: true });
+    const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    await reader.warmUp();
+    const a = makePoint({ path: 'src/a.ts', text: 'a', vector: axisVector(1) });
+    const b = makePoint({ path: 'lib/b.ts', text: 'b', vector: axisVector(1, 0.1) });
+    await writer.upsert([a, b]);
+    const ask = (filter = {}) =>
+      reader.query({ text: '', vector: axisVector(1), mode: 'semantic', k: 5, filter }).then((h) => h.map((x) => x.id));
+    expect(await ask()).toEqual([a.id, b.id]);
+    expect(await ask({ pathPrefix: 'lib' })).toEqual([b.id]);
+    await reader.deleteByIds([a.id]);
+    expect(await ask()).toEqual([b.id]);
+    await writer.close();
+    await reader.close();
   });
 
   it('refuses a store of another embedding space, naming both, and changes nothing', async () => {
