@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_MAX_BATCH_TOKENS } from '../../src/adapters/onnx/onnx-embedder.js';
 import { createChunker, openEmbeddingCache, spaceOf } from '../../src/cli/wiring.js';
 import { classifyFile } from '../../src/core/file-filter.js';
 import { embeddingCacheKey } from '../../src/core/identity.js';
@@ -97,8 +98,8 @@ export async function runRss(ctx: BenchContext): Promise<SectionResult> {
       `What was measured: \`node dist/cli/index.js index ${quick ? `<git copy of ${fmt(files.length)} Go stdlib files>` : treeDir} --model models/synthetic-minilm --device cpu --threads ${ctx.options.threads} --json\` ` +
         `into an empty store: every file listed, hashed, chunked and written (full index of the real repository, model loaded). ` +
         `The embedding cache was pre-filled with pseudo-random vectors (${fmt(cachedChunks)} chunks) for every file except every ${every}th one (${fmt(realFiles.size)} files), ` +
-        `whose chunks the synthetic MiniLM model embedded for real (default batch 32, ≤ 4,096 padded tokens per call) — embedding everything takes about an hour here.`,
-      'Peak RSS covers the whole process: node, onnxruntime with the model (~90 MB of weights), tree-sitter grammars, SQLite page caches, one batch of 200 files in flight.',
+        `whose chunks the synthetic MiniLM model embedded for real (default batch 32, ≤ ${fmt(DEFAULT_MAX_BATCH_TOKENS)} padded tokens per call) — embedding everything takes about an hour here.`,
+      'Peak RSS covers the whole process: node, onnxruntime with the model (~90 MB of weights), tree-sitter grammars, SQLite page caches (the index run opens its store with `workload: index`: no mmap, 16 MiB page cache), one batch of 200 files in flight.',
     ],
   };
 }

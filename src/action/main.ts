@@ -328,7 +328,7 @@ async function openActionStore(
   }
   const file = storeFilePath(inputs.storePath, space, workspace);
   mkdirSync(dirname(file), { recursive: true });
-  const store = await openStore(file, space, logger);
+  const store = await openStore(file, space, logger, { workload: 'index' });
   core.info(`store: SQLite ${file}`);
   return {
     store,

@@ -198,7 +198,7 @@ async function runIndex(pathArg: string | undefined, flags: IndexFlags, io: CliI
   const space = spaceOf(embedder);
   const dataDir = dataDirOf(root, flags.dataDir, io);
   const storePath = join(dataDir, storeFileName(space));
-  const store = await openStore(storePath, space, logger);
+  const store = await openStore(storePath, space, logger, { workload: 'index' });
   let cache: EmbeddingCache | null = null;
   let chunker: ClosableChunker | null = null;
   try {

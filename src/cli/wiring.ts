@@ -11,7 +11,7 @@ import { BUILTIN_MODEL_ID, resolveBuiltinModel } from '../adapters/static-model/
 import { OnnxEmbedder } from '../adapters/onnx/onnx-embedder.js';
 import type { DeviceRequest } from '../adapters/onnx/device.js';
 import { SqliteEmbeddingCache } from '../adapters/sqlite/sqlite-embedding-cache.js';
-import { SqliteVectorStore } from '../adapters/sqlite/sqlite-vector-store.js';
+import { SqliteVectorStore, type SqliteWorkload } from '../adapters/sqlite/sqlite-vector-store.js';
 import { CHUNKER_VERSION, TreeSitterChunker } from '../adapters/tree-sitter/tree-sitter-chunker.js';
 import type { TokenCounterSpec } from '../adapters/tree-sitter/token-counter-spec.js';
 import { WorkerPoolChunker } from '../adapters/tree-sitter/worker-pool-chunker.js';
@@ -173,16 +173,23 @@ export function listStoreFiles(dataDir: string): string[] {
 
 /**
  * Opens (creating if needed) the SQLite store at `path` for `space`. `memoryIndex: true` (long-lived
- * search processes) keeps kNN in memory (`SqliteVectorStoreOptions.memoryIndex`).
+ * search processes) keeps kNN in memory (`SqliteVectorStoreOptions.memoryIndex`); `workload: 'index'`
+ * (index runs) trades mmap and page cache for a smaller RSS (`SqliteWorkload`).
  */
 export async function openStore(
   path: string,
   space: EmbeddingSpace | null,
   logger: Logger,
-  options: { readonly memoryIndex?: boolean } = {},
+  options: { readonly memoryIndex?: boolean; readonly workload?: SqliteWorkload } = {},
 ): Promise<SqliteVectorStore> {
   mkdirSync(dirname(path), { recursive: true });
-  return SqliteVectorStore.open({ path, space, logger, memoryIndex: options.memoryIndex === true });
+  return SqliteVectorStore.open({
+    path,
+    space,
+    logger,
+    memoryIndex: options.memoryIndex === true,
+    workload: options.workload ?? 'search',
+  });
 }
 
 /** Default embedding-cache file: $XDG_CACHE_HOME/codeidx/embeddings.db (or ~/.cache/codeidx/embeddings.db). */

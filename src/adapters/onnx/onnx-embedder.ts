@@ -37,12 +37,21 @@ export interface EmbedderModel {
 }
 
 /** Options of `OnnxEmbedder.create`. */
+/**
+ * Default cap on padded tokens per inference call. 2,048 rather than 4,096: peak RSS of a
+ * MiniLM-size index run ≈ 60 MB lower (Go standard library, /proc sampling; BENCHMARKS.md §6), and
+ * batches of 8 × 256 tokens were no slower per token than 16 × 256 here (bench §2: batch 8 had the
+ * best tokens/s of 1, 8 and 32).
+ */
+export const DEFAULT_MAX_BATCH_TOKENS = 2048;
+
 export interface OnnxEmbedderOptions {
   /** Texts per inference call. Default 32. */
   readonly batchSize?: number;
   /**
    * Cap on padded tokens per inference call (batch × longest text): long texts go in smaller batches,
-   * which keeps the attention tensors (batch × heads × seq²) in cache. Default 4096; at least one text per batch.
+   * which keeps the attention tensors (batch × heads × seq²) in cache and bounds the activation
+   * memory. Default 2048 (`DEFAULT_MAX_BATCH_TOKENS`) on CPU, no cap on CUDA; at least one text per batch.
    */
   readonly maxBatchTokens?: number;
   /** onnxruntime intra-op threads. Default: all cores (`os.availableParallelism()`). */
@@ -164,7 +173,9 @@ export class OnnxEmbedder implements Embedder {
         hint: 'the file may be truncated or not an ONNX model; delete it from the model cache to download it again',
       });
     }
-    return new OnnxEmbedder(model.dir, model.info, tokenizer, created.session, created.device, batchSize, options.maxBatchTokens ?? 4096);
+    // On CUDA the cap would defeat the larger GPU batches (device memory, not CPU cache, is the limit).
+    const maxBatchTokens = options.maxBatchTokens ?? (created.device === 'cuda' ? Number.POSITIVE_INFINITY : DEFAULT_MAX_BATCH_TOKENS);
+    return new OnnxEmbedder(model.dir, model.info, tokenizer, created.session, created.device, batchSize, maxBatchTokens);
   }
 
   async embedDocuments(texts: readonly string[], onBatch?: (done: number) => void): Promise<Float32Array[]> {

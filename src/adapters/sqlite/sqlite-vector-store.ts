@@ -79,16 +79,22 @@ const MAX_K = 1000;
 const IN_CHUNK = 500;
 
 /**
- * mmap window for the store file, in bytes (1 GiB of address space, not memory). The vec0 scan
- * reads every vector chunk; through mmap it costs ≈ 30 % less than through the page cache (measured).
+ * What a connection mostly does, which sets its memory knobs (`SQLITE_TUNING`):
+ * - `search` (default): mmap of the store file (1 GiB of address space, not memory) — the vec0 scan
+ *   reads every vector chunk, ≈ 30 % cheaper through mmap than through the page cache (measured) —
+ *   and a 64 MiB page cache (SQLite's default is 2 MiB).
+ * - `index`: no mmap and a 16 MiB page cache. Pages of a store file that an index run touches
+ *   through mmap count in the process's RSS (file-backed); on the Go standard library (7,387 files,
+ *   145,000 chunks, synthetic MiniLM loaded) peak RSS went from ≈ 690 to ≈ 550 MB with the same
+ *   write time within noise (`codeidx index`, /proc sampling; BENCHMARKS.md §6).
  */
-const MMAP_BYTES = 1 << 30;
+export type SqliteWorkload = 'search' | 'index';
 
-/**
- * Page cache per connection, in KiB as `PRAGMA cache_size` takes negative values (64 MiB; SQLite's
- * default is 2 MiB). Keeps the B-tree and FTS5 segment pages of a bulk write in memory.
- */
-const CACHE_KIB = -65_536;
+/** mmap window (bytes) and page cache (KiB, as `PRAGMA cache_size` takes negative values) per workload. */
+export const SQLITE_TUNING: Readonly<Record<SqliteWorkload, { readonly mmapBytes: number; readonly cacheKib: number }>> = {
+  search: { mmapBytes: 1 << 30, cacheKib: 65_536 },
+  index: { mmapBytes: 0, cacheKib: 16_384 },
+};
 
 /**
  * kNN strategy: `exact` scans every float vector; `quantized` ranks by Hamming distance of sign bits
@@ -152,6 +158,8 @@ export interface SqliteVectorStoreOptions {
   readonly memoryIndex?: boolean;
   /** Above this many points the memory index is not built and vec0 serves kNN (default 2,000,000). */
   readonly memoryIndexMaxPoints?: number;
+  /** Memory knobs of the connection (see `SqliteWorkload`). Default `search`. */
+  readonly workload?: SqliteWorkload;
 }
 
 /** Default `memoryIndexMaxPoints`: ≈ 900 MB of memory index at 384 dims. */
@@ -288,6 +296,7 @@ export class SqliteVectorStore implements VectorStore {
   private writes = 0;
   private readonly memoryIndex: boolean;
   private readonly memoryIndexMaxPoints: number;
+  private readonly tuning: (typeof SQLITE_TUNING)[SqliteWorkload];
   /** The memory index and the store version it was built at (null: not built, or too large). */
   private memIndex: { version: string; index: MemoryVectorIndex | null } | null = null;
 
@@ -312,6 +321,7 @@ export class SqliteVectorStore implements VectorStore {
     this.hasBits = options.space !== null && options.space.dims % 8 === 0;
     this.memoryIndex = options.memoryIndex === true && options.space !== null;
     this.memoryIndexMaxPoints = options.memoryIndexMaxPoints ?? DEFAULT_MEMORY_INDEX_MAX_POINTS;
+    this.tuning = SQLITE_TUNING[options.workload ?? 'search'];
   }
 
   /** Constructs and initialises a store. Throws like `init()`. */
@@ -390,8 +400,8 @@ export class SqliteVectorStore implements VectorStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = OFF');
-      db.pragma(`mmap_size = ${MMAP_BYTES}`);
-      db.pragma(`cache_size = ${CACHE_KIB}`);
+      db.pragma(`mmap_size = ${this.tuning.mmapBytes}`);
+      db.pragma(`cache_size = ${-this.tuning.cacheKib}`);
       db.pragma('temp_store = MEMORY');
       if (meta === null) this.createSchema(db);
       // Document frequencies for the common-term cutoff; TEMP, so the file is not changed.

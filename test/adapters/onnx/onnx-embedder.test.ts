@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelDirectory, type ResolvedModel } from '../../../src/adapters/hf/model-resolver.js';
-import { OnnxEmbedder, type EncoderSession } from '../../../src/adapters/onnx/onnx-embedder.js';
+import { DEFAULT_MAX_BATCH_TOKENS, OnnxEmbedder, type EncoderSession } from '../../../src/adapters/onnx/onnx-embedder.js';
 import { HfTokenizer } from '../../../src/adapters/tokenizer/hf-tokenizer.js';
 import { EmbeddingError, ModelError } from '../../../src/core/errors.js';
 import { ensureSyntheticModel } from '../../../scripts/make-synthetic-model.js';
@@ -90,6 +90,32 @@ describe('OnnxEmbedder on the tiny synthetic BERT', () => {
     expect(done).toEqual([1, 5, 6]);
     const reference = await embedder.embedDocuments(texts);
     vectors.forEach((v, i) => expect(maxDiff(v, reference[i])).toBeLessThan(1e-5));
+  });
+
+  it('caps padded tokens at DEFAULT_MAX_BATCH_TOKENS on CPU by default, but not on CUDA', async () => {
+    const perText = model.info.maxTokens;
+    const n = Math.ceil((2 * DEFAULT_MAX_BATCH_TOKENS) / perText);
+    const texts = Array.from({ length: n }, (_, i) => `word${i} `.repeat(perText * 2));
+    const batches = async (e: OnnxEmbedder): Promise<number[]> => {
+      const done: number[] = [];
+      await e.embedDocuments(texts, (k) => done.push(k));
+      return done;
+    };
+    const cpu = await OnnxEmbedder.create(model, { batchSize: n, intraOpThreads: 1, device: 'cpu' });
+    opened.push(cpu);
+    // A CUDA device as the probe sees it; the session itself runs on CPU (no GPU here).
+    const cuda = await OnnxEmbedder.create(model, {
+      batchSize: n,
+      intraOpThreads: 1,
+      device: 'auto',
+      probe: { hasNvidiaGpu: () => true, hasCudaProvider: () => true },
+      sessionFactory: (path) => ort.InferenceSession.create(path, { intraOpNumThreads: 1 }) as Promise<EncoderSession>,
+    });
+    opened.push(cuda);
+    expect(cuda.device).toBe('cuda');
+    const perBatch = Math.floor(DEFAULT_MAX_BATCH_TOKENS / perText);
+    expect((await batches(cpu))[0]).toBe(perBatch);
+    expect(await batches(cuda)).toEqual([n]);
   });
 
   it('applies the document and query prefixes', async () => {

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  SQLITE_TUNING,
   SqliteVectorStore,
   ftsMatchExpression,
   normalizePathPrefix,
@@ -173,6 +174,17 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
         expect(Math.abs(h.score - (exactScore.get(h.id) ?? 0))).toBeLessThan(0.005);
       }
     }
+  });
+
+  it('sets mmap and page cache per workload (index: no mmap, smaller cache)', async () => {
+    for (const workload of ['search', 'index'] as const) {
+      const store = await SqliteVectorStore.open({ path: freshPath(), space: CONFORMANCE_SPACE, workload });
+      const db = (store as unknown as { db: Database.Database }).db;
+      expect(db.pragma('mmap_size', { simple: true })).toBe(SQLITE_TUNING[workload].mmapBytes);
+      expect(db.pragma('cache_size', { simple: true })).toBe(-SQLITE_TUNING[workload].cacheKib);
+      await store.close();
+    }
+    expect(SQLITE_TUNING.index.mmapBytes).toBe(0);
   });
 
   it('memory index: sees writes of this and other connections, and serves path filters', async () => {
