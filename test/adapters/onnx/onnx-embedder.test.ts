@@ -109,7 +109,7 @@ describe('OnnxEmbedder on the tiny synthetic BERT', () => {
       intraOpThreads: 1,
       device: 'auto',
       probe: { hasNvidiaGpu: () => true, hasCudaProvider: () => true },
-      sessionFactory: (path) => ort.InferenceSession.create(path, { intraOpNumThreads: 1 }) as Promise<EncoderSession>,
+      sessionFactory: (path) => ort.InferenceSession.create(path, { intraOpNumThreads: 1 }),
     });
     opened.push(cuda);
     expect(cuda.device).toBe('cuda');
