@@ -22,6 +22,7 @@
  * @module bench/chunk-throughput
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { Language, Parser } from 'web-tree-sitter';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -32,10 +33,11 @@ import {
   type TreeSitterChunkerStats,
 } from '../src/adapters/tree-sitter/tree-sitter-chunker.js';
 import { WorkerPoolChunker } from '../src/adapters/tree-sitter/worker-pool-chunker.js';
+import { grammarPath } from '../src/adapters/tree-sitter/tree-sitter-chunker.js';
 import { ChunkError } from '../src/core/errors.js';
 import { classifyFile } from '../src/core/file-filter.js';
 import { sha256Hex } from '../src/core/identity.js';
-import { detectLanguage } from '../src/core/languages.js';
+import { detectLanguage, isParsedLanguage, type ParsedLanguage } from '../src/core/languages.js';
 import type { Chunker } from '../src/core/ports.js';
 import type { Chunk, SourceFile } from '../src/core/types.js';
 
@@ -206,6 +208,61 @@ export async function measureWorkerPoolChunkThroughput(
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * The ceiling of any web-tree-sitter chunker: read + decode (as `measureWith`) and `Parser.parse`
+ * of each file of a parsed language, tree deleted at once — no walk, no chunk, no hash, one thread.
+ * `chunks` counts the root node's children. Grammar loading is excluded.
+ */
+export async function measureParseOnly(files: string[], options: { workload?: ChunkWorkload } = {}): Promise<ChunkThroughput> {
+  await Parser.init();
+  const parsers = new Map<ParsedLanguage, Parser>();
+  for (const path of files) {
+    const language = detectLanguage(path);
+    if (language !== null && isParsedLanguage(language) && !parsers.has(language)) {
+      parsers.set(language, new Parser().setLanguage(await Language.load(grammarPath(language))));
+    }
+  }
+  const workload = options.workload ?? 'all';
+  let chunks = 0;
+  let bytes = 0;
+  let chunked = 0;
+  let skipped = 0;
+  const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuSeconds();
+  const t0 = performance.now();
+  for (const path of files) {
+    const { file, bytes: n } = load(path, workload);
+    bytes += n;
+    const parser = file !== null && isParsedLanguage(file.language) ? parsers.get(file.language) : undefined;
+    if (file === null || parser === undefined) {
+      skipped++;
+      continue;
+    }
+    chunked++;
+    const tree = parser.parse(file.text);
+    if (tree !== null) {
+      chunks += tree.rootNode.childCount;
+      tree.delete();
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  for (const p of parsers.values()) p.delete();
+  return {
+    files: files.length,
+    chunked,
+    skipped,
+    chunkErrors: 0,
+    bytes,
+    chunks,
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    mainCpuSeconds: mainThreadCpuSeconds() - main0,
+    exactCounts: 0,
+    fallbacks: 0,
+  };
 }
 
 /** Every file under `dir` (sorted, depth-first) whose language is known. */
