@@ -166,7 +166,7 @@ export async function runEmbed(ctx: BenchContext): Promise<SectionResult> {
       `Same ONNX file (${model.info.id}, 6 layers, hidden 384, random weights), onnxruntime-node 1.30.0 on both sides, CPU, ` +
         `intra-op threads ${threads}, inter-op 1, sequential, graph optimisation "all"; transformers.js with dtype fp32, local files only ` +
         `(env.allowRemoteModels = false), pooling mean, normalize true.`,
-      `codeidx sorts texts by length and pads each batch to its own longest text, capped at ${fmt(DEFAULT_MAX_BATCH_TOKENS)} padded tokens per call on CPU (so "batch 32" of 256-token chunks runs 8 at a time); ` +
+      `codeidx sorts texts by length and pads each batch to its own longest text, capped at ${fmt(DEFAULT_MAX_BATCH_TOKENS)} padded tokens per call on CPU (so "batch 32" of 256-token chunks runs 4 at a time); ` +
         `transformers.js gets the batches in input order, as a caller would pass them; the "pre-sorted" row gives it length-sorted input too (a stronger baseline).`,
       `Vectors agree: lowest cosine between the two libraries' vectors of the same text ${agreement.toFixed(6)}.`,
       `${rounds} alternating round(s) per batch size after one warm-up; medians. ms/chunk = wall time ÷ chunks.`,

@@ -126,8 +126,8 @@ export async function createSession<S = InferenceSession>(
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     // Memory patterns are planned and kept per input shape; with dynamic padding every batch has a
-    // new (batch, length) shape, so the kept plans only grow the process. Synthetic MiniLM, 10 shapes
-    // × 3 rounds (`npx tsx bench/ort-memory.ts`): peak RSS 0.88× (≈ 358 → 316 MB), time 1.00×.
+    // new (batch, length) shape, so the kept plans only grow the process. Synthetic MiniLM, 10 shapes,
+    // same tokens (`npx tsx bench/ort-memory.ts`): peak RSS 0.87×, tokens/s 1.03× with patterns off.
     enableMemPattern: false,
     // Idle intra-op threads sleep instead of spinning: on a small machine the spinning threads
     // take the cores the store and the HTTP server need between inferences (query latency).

@@ -38,12 +38,13 @@ export interface EmbedderModel {
 
 /** Options of `OnnxEmbedder.create`. */
 /**
- * Default cap on padded tokens per inference call. 2,048 rather than 4,096: peak RSS of a
- * MiniLM-size index run ≈ 60 MB lower (Go standard library, /proc sampling; BENCHMARKS.md §6), and
- * batches of 8 × 256 tokens were no slower per token than 16 × 256 here (bench §2: batch 8 had the
- * best tokens/s of 1, 8 and 32).
+ * Default cap on padded tokens per inference call on CPU. Lower caps bound the activation memory
+ * (attention is batch × heads × seq² floats) without costing throughput on a small CPU: synthetic
+ * MiniLM, same tokens, memory patterns off (`npx tsx bench/ort-memory.ts`): cap 1,024 vs 2,048 with
+ * patterns on — peak RSS 0.77×, tokens/s 1.06×; the batch-size rows of BENCHMARKS.md §2 agree (batch
+ * 1 and 8 gave more tokens/s than 32).
  */
-export const DEFAULT_MAX_BATCH_TOKENS = 2048;
+export const DEFAULT_MAX_BATCH_TOKENS = 1024;
 
 export interface OnnxEmbedderOptions {
   /** Texts per inference call. Default 32. */
@@ -51,7 +52,7 @@ export interface OnnxEmbedderOptions {
   /**
    * Cap on padded tokens per inference call (batch × longest text): long texts go in smaller batches,
    * which keeps the attention tensors (batch × heads × seq²) in cache and bounds the activation
-   * memory. Default 2048 (`DEFAULT_MAX_BATCH_TOKENS`) on CPU, no cap on CUDA; at least one text per batch.
+   * memory. Default 1,024 (`DEFAULT_MAX_BATCH_TOKENS`) on CPU, no cap on CUDA; at least one text per batch.
    */
   readonly maxBatchTokens?: number;
   /** onnxruntime intra-op threads. Default: all cores (`os.availableParallelism()`). */
