@@ -14,7 +14,7 @@ import git from 'isomorphic-git';
 import { openSourceReader } from '../adapters/fs/open-source-reader.js';
 import { ConfigError, describeError, ModelError, StoreCorruptError } from '../core/errors.js';
 import { permalink } from '../core/identity.js';
-import { indexTree, type IndexReport } from '../core/index-pipeline.js';
+import { DEFAULT_FILES_PER_BATCH, indexTree, type IndexReport } from '../core/index-pipeline.js';
 import type { EmbeddingCache, Logger } from '../core/ports.js';
 import { InvalidQueryError, MAX_K, SearchService } from '../core/search-service.js';
 import { SYMBOL_KINDS, type IndexState, type SearchHit, type SearchMode, type SymbolKind } from '../core/types.js';
@@ -357,7 +357,7 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .option('--batch-size <n>', 'texts per embedding batch', positiveInt('--batch-size', 4096))
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt('--threads', 256))
     .option('--chunk-threads <n>', 'worker threads that parse and chunk (default 1: in-thread; more helps only with spare cores)', positiveInt('--chunk-threads', 256))
-    .option('--files-per-batch <n>', 'files chunked, embedded and written together (bounds memory)', positiveInt('--files-per-batch', 100_000), 200)
+    .option('--files-per-batch <n>', 'files chunked, embedded and written together (bounds memory)', positiveInt('--files-per-batch', 100_000), DEFAULT_FILES_PER_BATCH)
     .option('--include <glob...>', 'only files matching these globs')
     .option('--exclude <glob...>', 'skip files matching these globs')
     .option('--json', 'print the run report as JSON')

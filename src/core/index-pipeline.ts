@@ -68,6 +68,14 @@ export type PlanSource =
   | 'diff';
 
 /** Options of one run. */
+/**
+ * Default files per pipeline batch. The chunks, texts and vectors of a batch live for seconds, long
+ * enough to be promoted to V8's old space, which V8 then grows rather than collects: on the Go
+ * standard library with the synthetic MiniLM loaded, peak RSS was ≈ 620 MB with 200 files per batch
+ * and ≈ 435 MB with 50, in the same time (`codeidx index … --files-per-batch N`, VmHWM; BENCHMARKS.md §6).
+ */
+export const DEFAULT_FILES_PER_BATCH = 50;
+
 export interface IndexOptions {
   readonly scope: RefScope;
   /** Commit being indexed (40 hex), or null for a plain directory. */
@@ -78,7 +86,9 @@ export interface IndexOptions {
   readonly planSource?: PlanSource;
   /** Bytes above which a file is skipped as 'too-large'. Default 1 MiB. */
   readonly maxFileBytes?: number;
-  /** Files read, chunked and written together; bounds memory. Default 200. */
+  /**
+   * Files read, chunked and written together; bounds memory. Default `DEFAULT_FILES_PER_BATCH` (50).
+   */
   readonly filesPerBatch?: number;
   /** Points per `store.upsert` call. Default 512. */
   readonly upsertBatchSize?: number;
@@ -122,7 +132,7 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   const counts = emptyCounts();
   const examples: Partial<Record<SkipReason, string[]>> = {};
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const filesPerBatch = options.filesPerBatch ?? 200;
+  const filesPerBatch = options.filesPerBatch ?? DEFAULT_FILES_PER_BATCH;
   const upsertBatchSize = options.upsertBatchSize ?? 512;
   const { scope } = options;
 
