@@ -64,10 +64,11 @@ function entries() {
     .map((n) => ({ dir: path.join(dir, String(n)), key: fs.readFileSync(path.join(dir, String(n), 'key'), 'utf8') }));
 }
 export function isFeatureAvailable() { return true; }
-export async function restoreCache(paths, key, restoreKeys = []) {
+export async function restoreCache(paths, key, restoreKeys = [], options = {}) {
   const newest = entries().reverse();
   const hit = newest.find((e) => e.key === key) ?? restoreKeys.map((p) => newest.find((e) => e.key.startsWith(p))).find(Boolean);
   if (!hit) return undefined;
+  if (options.lookupOnly) return hit.key;
   paths.forEach((p, i) => {
     const src = path.join(hit.dir, String(i));
     if (!fs.existsSync(src)) return;
@@ -183,8 +184,9 @@ function stepMarker(line: string): string | null {
 
 /**
  * Segments: start → first log line = "node start + imports"; then each marker opens a segment that the
- * next one closes. Restore is timed from the end of "Open the store" to its log line, and the cache
- * close + save from the end of the Index group to the Report group.
+ * next one closes. Restore is timed from the end of "Open the store" (or, when `cache-restore: lazy`
+ * decides to restore mid-run, from its "restoring it now" line) to the restore's log line, and the
+ * cache close + save from the end of the Index group to the Report group.
  */
 function segments(events: Array<[string, number]>, wallMs: number): Array<[string, number]> {
   const out: Array<[string, number]> = [];
@@ -202,7 +204,14 @@ function segments(events: Array<[string, number]>, wallMs: number): Array<[strin
       continue;
     }
     const name = stepMarker(line);
-    if (name === 'cache restore' && restoreLine !== null && line.includes('restored')) {
+    // cache-restore lazy: the download starts inside the pipeline, at this line (its time is then
+    // also part of the pipeline's).
+    if (line.startsWith('embedding cache: ') && line.endsWith('restoring it now')) restoreLine = t;
+    if (
+      name === 'cache restore' &&
+      restoreLine !== null &&
+      (line.includes('restored from cache key') || line.includes('no cache entry for'))
+    ) {
       out.push(['cache restore', t - restoreLine]);
       restoreLine = null;
     } else if (name === 'report' && indexEnd !== null) {

@@ -5,10 +5,12 @@
  *
  * Keys (Actions cache entries are immutable, so the embedding cache gets a new key per run and is
  * found again by prefix, newest first — the pattern of actions/cache's docs, "Update a cache"):
- * - embedding cache: `codeidx-emb-<model>-<ref>-<run id>-<attempt>`, restored from
+ * - embedding cache: `codeidx-emb-<model>-<ref>-<run id>-<attempt>-<size>kib`, restored from
  *   `codeidx-emb-<model>-<ref>-` (same ref), then `codeidx-emb-<model>-` (any ref: a new branch
  *   starts from its parent's vectors). Its size is bounded by `SqliteEmbeddingCache`, which prunes
- *   least-recently-used entries on close, before the save.
+ *   least-recently-used entries on close, before the save. The size suffix (the file's KiB when it
+ *   was saved) lets a run estimate the restore time from a look-up alone (`lookupEntry`), before it
+ *   decides whether to download the entry (action/deferred-embedding-cache).
  * - model files: `codeidx-model-<model>`, immutable as the model revision is pinned.
  */
 import * as cache from '@actions/cache';
@@ -47,6 +49,17 @@ export function embeddingCacheKeys(
   };
 }
 
+/** The key under which a run saves an embedding cache file of `bytes` bytes: `base` + size suffix. */
+export function sizedKey(base: string, bytes: number): string {
+  return `${base}-${Math.ceil(bytes / 1024)}kib`;
+}
+
+/** The size in bytes recorded in a key made by `sizedKey`, or null (an entry saved without one). */
+export function sizeFromKey(key: string): number | null {
+  const m = /-(\d+)kib$/.exec(key);
+  return m ? Number(m[1]) * 1024 : null;
+}
+
 /** Key of the model files. */
 export function modelCacheKey(model: string): string {
   return `codeidx-model-${keySegment(model)}`;
@@ -80,6 +93,26 @@ export async function restorePaths(
     return hit ?? null;
   } catch (error) {
     core.warning(`${label}: cache restore failed (${describeError(error)}); continuing without it`);
+    return null;
+  }
+}
+
+/**
+ * Looks up the entry that `restorePaths` would restore, without downloading it (`lookupOnly`).
+ * Returns its key, or null on a miss or a failure (which is a warning).
+ */
+export async function lookupEntry(
+  label: string,
+  paths: string[],
+  key: string,
+  restoreKeys: readonly string[] = [],
+): Promise<string | null> {
+  try {
+    const hit = await cache.restoreCache(paths, key, [...restoreKeys], { lookupOnly: true });
+    if (!hit) core.info(`${label}: no cache entry for ${key}`);
+    return hit ?? null;
+  } catch (error) {
+    core.warning(`${label}: cache look-up failed (${describeError(error)}); continuing without it`);
     return null;
   }
 }

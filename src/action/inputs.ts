@@ -40,6 +40,11 @@ export interface ActionInputs {
   /** Persist the embedding cache (and model files) with the Actions cache. */
   readonly cache: boolean;
   /**
+   * When the persisted embedding cache is restored: `lazy` once embedding has cost as long as the
+   * restore is estimated to take (action/deferred-embedding-cache), `eager` before indexing.
+   */
+  readonly cacheRestore: 'lazy' | 'eager';
+  /**
    * Qdrant: after a complete run, move the collection alias to this run's collection (a model change
    * goes live). Off by default: in a multi-tenant collection, switch only once every repository has
    * been re-indexed into the new collection.
@@ -72,6 +77,7 @@ export const INPUT_DEFAULTS = {
   exclude: '',
   'batch-size': 'auto',
   cache: 'true',
+  'cache-restore': 'lazy',
   'promote-alias': 'false',
   'max-file-size': '1m',
   shard: '',
@@ -128,6 +134,7 @@ const schema = z.object({
   model: z.string().min(1, 'must be a model id, a model folder, or "none"'),
   device: z.enum(['auto', 'cpu', 'cuda'], { error: 'must be one of auto, cpu, cuda' }),
   mode: z.enum(['incremental', 'full'], { error: 'must be one of incremental, full' }),
+  'cache-restore': z.enum(['lazy', 'eager'], { error: 'must be one of lazy, eager' }),
   include: z.string().transform(parseList),
   exclude: z.string().transform(parseList),
   'batch-size': z.union(
@@ -215,6 +222,7 @@ export function readInputs(read: InputReader = defaultReader): ActionInputs {
     exclude: v.exclude,
     batchSize: v['batch-size'],
     cache,
+    cacheRestore: v['cache-restore'],
     promoteAlias,
     maxFileBytes: v['max-file-size'],
     shard: v.shard,

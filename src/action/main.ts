@@ -33,10 +33,14 @@ import { createActionLogger } from './action-logger.js';
 import {
   cacheAvailable,
   embeddingCacheKeys,
+  lookupEntry,
   modelCacheKey,
   restorePaths,
   savePaths,
+  sizedKey,
+  sizeFromKey,
 } from './actions-cache.js';
+import { DeferredRestoreCache, estimateRestoreMs, MeteredEmbedder } from './deferred-embedding-cache.js';
 import { decideRun, readGithubEnv, type GithubEnv, type RunDecision } from './github-event.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { annotateSkippedFiles, setRunOutputs, writeDeleteSummary, writeIndexSummary } from './job-summary.js';
@@ -171,14 +175,41 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
   }
 
   // ---- Embedding cache (persisted with the Actions cache) -----------------------------------------
+  // `cache-restore: lazy` (the default) defers the download until embedding has cost as much as the
+  // download is estimated to (action/deferred-embedding-cache); `eager` restores before indexing.
   let cache: EmbeddingCache | null = null;
+  let deferred: DeferredRestoreCache | null = null;
+  const metered = embedder ? new MeteredEmbedder(embedder) : null;
   const cachePath = join(gh.runnerTemp ?? tmpdir(), 'codeidx', 'embeddings.db');
   const keys = embedder
     ? embeddingCacheKeys(`${embedder.info.id}@${embedder.info.revision}`, scope.ref, gh.runId, gh.runAttempt)
     : null;
   if (embedder && inputs.cache) {
-    if (ctx.cachesOn && keys) await restorePaths('embedding cache', [cachePath], keys.key, keys.restoreKeys);
-    cache = await openEmbeddingCache(cachePath, logger);
+    if (ctx.cachesOn && keys && inputs.cacheRestore === 'lazy') {
+      const lookup = lookupEntry('embedding cache', [cachePath], keys.key, keys.restoreKeys);
+      lookup.catch(() => undefined);
+      deferred = new DeferredRestoreCache({
+        restoreCostMs: async () => {
+          const hit = await lookup;
+          if (hit === null) return null;
+          const estimate = estimateRestoreMs(sizeFromKey(hit));
+          core.info(
+            `embedding cache: entry ${hit} found; restore deferred until embedding has taken ${estimate} ms (its estimated restore time)`,
+          );
+          return estimate;
+        },
+        open: async (restore) => {
+          if (restore) await restorePaths('embedding cache', [cachePath], keys.key, keys.restoreKeys);
+          return openEmbeddingCache(cachePath, logger);
+        },
+        embeddingMs: () => metered?.embeddingMs ?? 0,
+        logger,
+      });
+      cache = deferred;
+    } else {
+      if (ctx.cachesOn && keys) await restorePaths('embedding cache', [cachePath], keys.key, keys.restoreKeys);
+      cache = await openEmbeddingCache(cachePath, logger);
+    }
   }
 
   const remote = inputs.githubToken
@@ -192,7 +223,7 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
   const deps: IndexDeps = {
     reader,
     chunker: createChunker(embedder, logger),
-    embedder,
+    embedder: metered,
     cache,
     store,
     logger,
@@ -213,13 +244,19 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
     // Close (which prunes the cache to its bound) and save even after a failure: the vectors already
     // computed make the re-run cheaper.
     if (cache) {
+      const sizeOf = (): number => (existsSync(cachePath) ? statSync(cachePath).size : 0);
       await cache.close();
       // A run that added no vector (nothing embedded, nothing copied from the store) would save a
       // copy of what it restored: skip the upload (the cache can be large; recency updates of the
-      // hits are the only loss).
+      // hits are the only loss). A deferred cache that was never opened has nothing to save: saving
+      // only this run's vectors would shadow the larger entry that the next run restores.
       const added = report ? report.counts.embedded + report.counts.storeHits : 1;
-      if (ctx.cachesOn && keys && existsSync(cachePath) && added > 0)
-        await savePaths('embedding cache', [cachePath], keys.key);
+      if (deferred && !deferred.opened) {
+        core.info(
+          `embedding cache not restored: ${metered?.textsEmbedded ?? 0} texts embedded in ${Math.round(metered?.embeddingMs ?? 0)} ms, less than its estimated restore time (${deferred.estimatedRestoreMs ?? '?'} ms); not saved`,
+        );
+      } else if (ctx.cachesOn && keys && existsSync(cachePath) && added > 0)
+        await savePaths('embedding cache', [cachePath], sizedKey(keys.key, sizeOf()));
       else if (ctx.cachesOn && added === 0) core.info('embedding cache unchanged (nothing embedded): not saved again');
     }
   }

@@ -547,7 +547,7 @@ describe('codeidx action: shards and the embedding cache', () => {
       runAction({
         event: 'workflow_dispatch',
         payload: examplePayload('workflow_dispatch', (e) => e.ref === 'refs/heads/main'),
-        inputs: { model, 'store-path': storePath, device: 'cpu' },
+        inputs: { model, 'store-path': storePath, device: 'cpu', 'cache-restore': 'eager' },
         workspace: work,
         tmp,
         sha: head(),
@@ -557,7 +557,9 @@ describe('codeidx action: shards and the embedding cache', () => {
     expect(Number(cold.outputs['chunks-embedded'])).toBeGreaterThan(0);
     expect(cold.outputs['cache-hit-rate']).toBe('0.0000');
     const firstKey = state.saved.at(-1)!;
-    expect(firstKey).toMatch(/^codeidx-emb-codeidx_synthetic-tiny_synthetic-v1-refs_heads_main-\d+-1$/);
+    // The size suffix is the saved file's KiB: what a lazy run estimates the restore time from.
+    expect(firstKey).toMatch(/^codeidx-emb-codeidx_synthetic-tiny_synthetic-v1-refs_heads_main-\d+-1-\d+kib$/);
+    expect(Number(/-(\d+)kib$/.exec(firstKey)![1])).toBeGreaterThan(0);
 
     // A fresh store on another runner: every vector comes from the restored cache.
     const warm = await dispatch(path.join(tmp, 'emb-2'));
@@ -580,5 +582,39 @@ describe('codeidx action: shards and the embedding cache', () => {
       state.failRestore = false;
       state.failSave = false;
     }
+  });
+
+  it('cache-restore lazy (the default) looks the entry up but does not download it while embedding costs less than the download', async () => {
+    const model = ensureSyntheticModel('tiny');
+    const state = fakeCacheState();
+    const dispatch = (storePath: string, extra: Record<string, string> = {}) =>
+      runAction({
+        event: 'workflow_dispatch',
+        payload: examplePayload('workflow_dispatch', (e) => e.ref === 'refs/heads/main'),
+        inputs: { model, 'store-path': storePath, device: 'cpu', ...extra },
+        workspace: work,
+        tmp,
+        sha: head(),
+      });
+    // Seed an entry (eager), as an earlier run would have.
+    expectOk(await dispatch(path.join(tmp, 'lazy-seed'), { 'cache-restore': 'eager' }));
+    const seeded = state.saved.at(-1)!;
+    const restoredBefore = state.restored.length;
+    const savedBefore = state.saved.length;
+
+    // A fresh store: the tiny model embeds the whole tree in far less than the estimated restore
+    // time of the entry (1 s + its size at 50 MB/s), so the run never downloads it and saves nothing.
+    const lazy = await dispatch(path.join(tmp, 'lazy-run'));
+    expectOk(lazy);
+    expect(state.lookedUp.at(-1)).toBe(seeded);
+    expect(state.restored.length).toBe(restoredBefore);
+    expect(state.saved.length).toBe(savedBefore);
+    expect(Number(lazy.outputs['chunks-embedded'])).toBeGreaterThan(0);
+    expect(lazy.outputs['cache-hit-rate']).toBe('0.0000');
+    expect(lazy.stdout).toContain(`embedding cache: entry ${seeded} found; restore deferred`);
+    expect(lazy.stdout).toMatch(/embedding cache not restored: \d+ texts embedded in \d+ ms, less than its estimated restore time \(\d+ ms\); not saved/);
+    // The same points as the eager run built.
+    const rowsOf = (dir: string) => storeRows(path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.db'))!), REPO, 'refs/heads/main');
+    expect(rowsOf(path.join(tmp, 'lazy-run'))).toEqual(rowsOf(path.join(tmp, 'lazy-seed')));
   });
 });

@@ -12,7 +12,10 @@ export interface FakeCacheState {
   readonly dir: string;
   entries: Array<{ key: string; dir: string }>;
   saved: string[];
+  /** Keys downloaded by `restoreCache` (undefined for a miss). */
   restored: Array<string | undefined>;
+  /** Keys found by `restoreCache` with `lookupOnly` (undefined for a miss): nothing downloaded. */
+  lookedUp: Array<string | undefined>;
   failRestore: boolean;
   failSave: boolean;
 }
@@ -26,6 +29,7 @@ export function fakeCacheState(): FakeCacheState {
     entries: [],
     saved: [],
     restored: [],
+    lookedUp: [],
     failRestore: false,
     failSave: false,
   };
@@ -40,6 +44,7 @@ export function restoreCache(
   paths: string[],
   key: string,
   restoreKeys: string[] = [],
+  options: { lookupOnly?: boolean } = {},
 ): Promise<string | undefined> {
   const state = fakeCacheState();
   if (state.failRestore) return Promise.reject(new Error('Cache service responded with 503'));
@@ -47,6 +52,10 @@ export function restoreCache(
   const entry =
     newestFirst.find((e) => e.key === key) ??
     restoreKeys.map((p) => newestFirst.find((e) => e.key.startsWith(p))).find(Boolean);
+  if (options.lookupOnly) {
+    state.lookedUp.push(entry?.key);
+    return Promise.resolve(entry?.key);
+  }
   state.restored.push(entry?.key);
   if (!entry) return Promise.resolve(undefined);
   paths.forEach((p, i) => {

@@ -32,6 +32,7 @@ describe('readInputs', () => {
       include: [],
       batchSize: 'auto',
       cache: true,
+      cacheRestore: 'lazy',
       maxFileBytes: 1024 * 1024,
       shard: null,
       storePath: '.codeidx',
@@ -46,6 +47,7 @@ describe('readInputs', () => {
         'qdrant-url': 'https://q.example:6333',
         'batch-size': '64',
         cache: 'False',
+        'cache-restore': 'eager',
         'max-file-size': '512k',
         shard: '2/4',
         include: 'src/**\n lib/**.ts , docs/**\n',
@@ -56,6 +58,7 @@ describe('readInputs', () => {
     expect(inputs.qdrantUrl).toBe('https://q.example:6333');
     expect(inputs.batchSize).toBe(64);
     expect(inputs.cache).toBe(false);
+    expect(inputs.cacheRestore).toBe('eager');
     expect(inputs.maxFileBytes).toBe(512 * 1024);
     expect(inputs.shard).toEqual({ index: 2, count: 4 });
     expect(inputs.include).toEqual(['src/**', 'lib/**.ts', 'docs/**']);
@@ -71,6 +74,7 @@ describe('readInputs', () => {
     ['ref', 'main', 'full ref'],
     ['repo', 'widgets', 'owner/name'],
     ['cache', 'yes', 'true or false'],
+    ['cache-restore', 'sometimes', 'must be one of lazy, eager'],
     ['collection', 'a b', 'letters, digits'],
   ])('names the input %s for the invalid value %s', (name, value, message) => {
     const error = errorOf({ [name]: value });
