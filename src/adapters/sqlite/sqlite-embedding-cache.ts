@@ -250,6 +250,24 @@ function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/**
+ * Schema version of the cache file. 2: a rowid table on 8 KiB pages. Version 1 was a `WITHOUT ROWID`
+ * table on 4 KiB pages, where a row of a 256-dim vector and its key (~1.1 KB) exceeds the largest
+ * payload an index b-tree page keeps inline (~1,000 bytes at 4 KiB; SQLite file format, "B-tree
+ * Pages", overflow thresholds), so each row spilled into an overflow page of its own: 984 MB of pages
+ * for 230 MB of vectors (dbstat of a 209,876-entry cache), which the Actions cache then had to
+ * download and upload on every run. A rowid table keeps rows of up to ~8 KB inline on 8 KiB pages.
+ */
+export const SQLITE_CACHE_SCHEMA_VERSION = 2;
+
+/** Page size of new cache files, bytes (see `SQLITE_CACHE_SCHEMA_VERSION`). */
+const PAGE_SIZE = 8192;
+
+const CREATE_EMBEDDINGS = `
+  CREATE TABLE embeddings (key TEXT NOT NULL UNIQUE, vector BLOB NOT NULL, last_used INTEGER NOT NULL);
+  CREATE INDEX embeddings_last_used ON embeddings (last_used);
+`;
+
 /** Opens or creates the cache database; throws a corruption error or `NotACacheError` for a bad file. */
 function openDatabase(path: string): Database.Database {
   const db = new Database(path);
@@ -259,23 +277,31 @@ function openDatabase(path: string): Database.Database {
       .all()
       .map((r) => r.name);
     if (tables.length > 0) {
-      const format = tables.includes('meta')
-        ? db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'format'").get()?.value
-        : undefined;
-      if (format !== SQLITE_CACHE_FORMAT || !tables.includes('embeddings')) {
+      const meta = tables.includes('meta')
+        ? new Map(
+            db
+              .prepare<[], { key: string; value: string }>('SELECT key, value FROM meta')
+              .all()
+              .map((r) => [r.key, r.value]),
+          )
+        : new Map<string, string>();
+      if (meta.get('format') !== SQLITE_CACHE_FORMAT || !tables.includes('embeddings')) {
         throw new NotACacheError(`${path} is a SQLite database but not a codeidx embedding cache`);
       }
+      if (meta.get('schema_version') === '1') migrateFromV1(db);
+    } else {
+      // Must precede the first write (the WAL switch below writes the header).
+      db.pragma(`page_size = ${PAGE_SIZE}`);
     }
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     if (tables.length === 0) {
       db.transaction(() => {
-        db.exec(`
-          CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-          CREATE TABLE embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;
-          CREATE INDEX embeddings_last_used ON embeddings (last_used);
-        `);
-        db.prepare("INSERT INTO meta (key, value) VALUES ('format', ?), ('schema_version', '1')").run(SQLITE_CACHE_FORMAT);
+        db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); ${CREATE_EMBEDDINGS}`);
+        db.prepare("INSERT INTO meta (key, value) VALUES ('format', ?), ('schema_version', ?)").run(
+          SQLITE_CACHE_FORMAT,
+          String(SQLITE_CACHE_SCHEMA_VERSION),
+        );
       })();
     }
     return db;
@@ -283,4 +309,25 @@ function openDatabase(path: string): Database.Database {
     db.close();
     throw error;
   }
+}
+
+/**
+ * Rewrites a version-1 file (see `SQLITE_CACHE_SCHEMA_VERSION`) as version 2, keeping every entry,
+ * then VACUUMs it onto 8 KiB pages (a page size change needs rollback-journal mode). One-off: about a
+ * second per 100 MB of file.
+ */
+function migrateFromV1(db: Database.Database): void {
+  db.pragma('journal_mode = DELETE');
+  db.transaction(() => {
+    db.exec(`
+      ALTER TABLE embeddings RENAME TO embeddings_v1;
+      DROP INDEX IF EXISTS embeddings_last_used;
+      ${CREATE_EMBEDDINGS}
+      INSERT INTO embeddings (key, vector, last_used) SELECT key, vector, last_used FROM embeddings_v1;
+      DROP TABLE embeddings_v1;
+    `);
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SQLITE_CACHE_SCHEMA_VERSION));
+  })();
+  db.pragma(`page_size = ${PAGE_SIZE}`);
+  db.exec('VACUUM');
 }

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteEmbeddingCache } from '../../../src/adapters/sqlite/sqlite-embedding-cache.js';
+import {
+  SQLITE_CACHE_FORMAT,
+  SQLITE_CACHE_SCHEMA_VERSION,
+  SqliteEmbeddingCache,
+} from '../../../src/adapters/sqlite/sqlite-embedding-cache.js';
 import { embeddingCacheKey } from '../../../src/core/identity.js';
 import type { Logger } from '../../../src/core/ports.js';
 
@@ -148,5 +152,56 @@ describe('SqliteEmbeddingCache', () => {
     await cache.putMany([[key(2), vec(2)]]);
     expect(cache.stats.misses).toBe(1);
     expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(2);
+  });
+
+  it('stores 256-dim vectors without overflow pages: the file stays within 1.3x of keys + vectors', async () => {
+    const path = join(freshDir(), 'embeddings.db');
+    const cache = await SqliteEmbeddingCache.open({ path, logger: recordingLogger() });
+    const n = 3000;
+    const dims = 256;
+    const entries = Array.from({ length: n }, (_, i) => {
+      const v = new Float32Array(dims).map((_, j) => Math.sin(i * 7 + j));
+      return [embeddingCacheKey({ ...space, dims }, `c-${i}`), v] as const;
+    });
+    await cache.putMany(entries);
+    await cache.close();
+    const payload = n * (dims * 4 + 64);
+    const db = new Database(path, { readonly: true });
+    const pages = (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
+    db.close();
+    // Schema 1 (WITHOUT ROWID on 4 KiB pages) took ~4.3x here: one overflow page per row.
+    expect(pages / payload).toBeLessThan(1.3);
+  });
+
+  it('migrates a schema-1 file (WITHOUT ROWID) to schema 2, keeping every entry and its recency', async () => {
+    const path = join(freshDir(), 'embeddings.db');
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX embeddings_last_used ON embeddings (last_used);
+    `);
+    old.prepare("INSERT INTO meta (key, value) VALUES ('format', ?), ('schema_version', '1')").run(SQLITE_CACHE_FORMAT);
+    const put = old.prepare('INSERT INTO embeddings (key, vector, last_used) VALUES (?, ?, ?)');
+    for (let i = 0; i < 50; i++) put.run(key(i), Buffer.from(vec(i).buffer), i + 1);
+    old.close();
+
+    const cache = await SqliteEmbeddingCache.open({ path, logger: recordingLogger(), maxEntries: 40 });
+    expect(cache.size()).toBe(50);
+    const found = await cache.getMany([key(0), key(49)]);
+    expect(found.get(key(49))).toEqual(vec(49));
+    await cache.close(); // prunes the 10 least recently used (key(0) was just touched, so it stays)
+    const db = new Database(path, { readonly: true });
+    const meta = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get();
+    const ddl = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'embeddings'").get();
+    const kept = db.prepare<[], { key: string }>('SELECT key FROM embeddings').all().map((r) => r.key);
+    expect(db.pragma('page_size', { simple: true })).toBe(8192);
+    db.close();
+    expect(meta?.value).toBe(String(SQLITE_CACHE_SCHEMA_VERSION));
+    expect(ddl?.sql).not.toMatch(/WITHOUT ROWID/i);
+    expect(kept).toHaveLength(40);
+    expect(kept).toContain(key(0));
+    expect(kept).not.toContain(key(1));
   });
 });
