@@ -133,6 +133,71 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     await store.close();
   });
 
+  it('updates a re-upserted point with unchanged content and vector in place (new lines and commit), and rewrites it when the vector changed', async () => {
+    const path = freshPath();
+    const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'index' });
+    const p = makePoint({ path: 'src/move.ts', text: 'function shifted() {}', symbol: 'shifted', vector: axisVector(3) });
+    // A second point, so that a rewritten row gets a new rowid (SQLite reuses the largest one + 1).
+    await store.upsert([p, makePoint({ path: 'src/other.ts', text: 'other', vector: axisVector(1) })]);
+    const rowidOf = (): number => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return (db.prepare('SELECT rowid FROM chunks WHERE id = ?').get(p.id) as { rowid: number }).rowid;
+      } finally {
+        db.close();
+      }
+    };
+    const before = rowidOf();
+    // Lines above the function grew: same id, content and vector; new lines, commit, file hash.
+    const moved = { ...p, startLine: p.startLine + 10, endLine: p.endLine + 10, commit: 'c'.repeat(40), fileHash: 'f'.repeat(64) };
+    await store.upsert([moved]);
+    expect(rowidOf()).toBe(before); // updated in place: FTS and vec0 rows untouched
+    const [hit] = await store.query({ text: 'shifted', vector: axisVector(3), mode: 'hybrid', k: 1, filter: {} });
+    expect(hit).toMatchObject({ id: p.id, startLine: moved.startLine, endLine: moved.endLine, commit: moved.commit });
+    expect((await store.indexedFiles({ repo: p.repo, ref: p.ref })).get('src/move.ts')).toEqual([moved.fileHash]);
+    // A new vector for the same id is a rewrite: kNN finds it by the new vector only.
+    await store.upsert([{ ...moved, vector: axisVector(5) }]);
+    expect(rowidOf()).not.toBe(before);
+    const [near] = await store.query({ text: '', vector: axisVector(5), mode: 'semantic', k: 1, filter: {} });
+    expect(near?.id).toBe(p.id);
+    expect(near?.score).toBeCloseTo(1, 5);
+    // So is a new symbol (it is in the FTS row).
+    await store.upsert([{ ...moved, vector: axisVector(5), symbol: 'renamedSymbol' }]);
+    const [bySymbol] = await store.query({ text: 'renamedSymbol', vector: null, mode: 'lexical', k: 1, filter: {} });
+    expect(bySymbol?.id).toBe(p.id);
+    expect(await store.count()).toBe(2);
+    await store.close();
+  });
+
+  it('an indexing open replaces the (repo, ref, path) index of an older file with the covering one; a search open leaves the file alone', async () => {
+    const path = freshPath();
+    await (await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE })).close();
+    const db = new Database(path);
+    db.exec('DROP INDEX chunks_scope_path_file; CREATE INDEX chunks_scope_path ON chunks (repo, ref, path)');
+    db.close();
+    const indexes = (): string[] => {
+      const d = new Database(path, { readonly: true });
+      try {
+        return (d.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chunks' AND sql IS NOT NULL ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
+      } finally {
+        d.close();
+      }
+    };
+    await (await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'search' })).close();
+    expect(indexes()).toContain('chunks_scope_path');
+    const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'index' });
+    await writer.upsert([makePoint({ path: 'a/b.ts', text: 'x', vector: axisVector(1) })]);
+    await writer.close();
+    expect(indexes()).toContain('chunks_scope_path_file');
+    expect(indexes()).not.toContain('chunks_scope_path');
+    const d = new Database(path, { readonly: true });
+    const plan = d
+      .prepare('EXPLAIN QUERY PLAN SELECT DISTINCT path, file_hash FROM chunks WHERE repo = ? AND ref = ? ORDER BY path, file_hash')
+      .all('r', 'f') as Array<{ detail: string }>;
+    d.close();
+    expect(plan.map((r) => r.detail).join(' ')).toMatch(/COVERING INDEX chunks_scope_path_file/);
+  });
+
   it('quantized kNN (forced, and auto above exactMaxPoints) finds what exact finds on separable data', async () => {
     const path = freshPath();
     const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
