@@ -13,9 +13,19 @@
  *   decides whether to download the entry (action/deferred-embedding-cache).
  * - model files: `codeidx-model-<model>`, immutable as the model revision is pinned.
  */
-import * as cache from '@actions/cache';
 import * as core from '@actions/core';
 import { describeError } from '../core/errors.js';
+
+let loaded: Promise<typeof import('@actions/cache')> | undefined;
+
+/**
+ * `@actions/cache`, imported on first use: it loads the Azure storage SDK, about 0.5 s of a run's
+ * start (`node -e "await import('@actions/cache')"`: 484 ms here), which a run that never touches the
+ * cache service (small push, `cache-restore: lazy`) does not pay.
+ */
+function actionsCache(): Promise<typeof import('@actions/cache')> {
+  return (loaded ??= import('@actions/cache'));
+}
 
 /** Cache key segment: lowercase, [a-z0-9._-] only, at most 100 characters (keys are capped at 512). */
 export function keySegment(value: string): string {
@@ -66,9 +76,9 @@ export function modelCacheKey(model: string): string {
 }
 
 /** Whether the Actions cache service can be used in this run (false outside GitHub-hosted or self-hosted runners with the cache). */
-export function cacheAvailable(): boolean {
+export async function cacheAvailable(): Promise<boolean> {
   try {
-    return cache.isFeatureAvailable();
+    return (await actionsCache()).isFeatureAvailable();
   } catch (error) {
     core.warning(
       `cannot tell whether the Actions cache is available: ${describeError(error)}; running without it`,
@@ -88,7 +98,7 @@ export async function restorePaths(
   restoreKeys: readonly string[] = [],
 ): Promise<string | null> {
   try {
-    const hit = await cache.restoreCache(paths, key, [...restoreKeys]);
+    const hit = await (await actionsCache()).restoreCache(paths, key, [...restoreKeys]);
     core.info(hit ? `${label}: restored from cache key ${hit}` : `${label}: no cache entry for ${key}`);
     return hit ?? null;
   } catch (error) {
@@ -108,7 +118,7 @@ export async function lookupEntry(
   restoreKeys: readonly string[] = [],
 ): Promise<string | null> {
   try {
-    const hit = await cache.restoreCache(paths, key, [...restoreKeys], { lookupOnly: true });
+    const hit = await (await actionsCache()).restoreCache(paths, key, [...restoreKeys], { lookupOnly: true });
     if (!hit) core.info(`${label}: no cache entry for ${key}`);
     return hit ?? null;
   } catch (error) {
@@ -120,7 +130,7 @@ export async function lookupEntry(
 /** Saves `paths` under `key`. Returns true on success; a failure is a warning. */
 export async function savePaths(label: string, paths: string[], key: string): Promise<boolean> {
   try {
-    const id = await cache.saveCache(paths, key);
+    const id = await (await actionsCache()).saveCache(paths, key);
     if (id === -1) {
       core.warning(
         `${label}: cache save under ${key} did not complete (see the log above); the next run starts colder`,

@@ -92,6 +92,11 @@ export interface DeferredRestoreOptions {
    * a cache-service failure (that is a warning and an empty cache).
    */
   readonly open: (restore: boolean) => Promise<EmbeddingCache>;
+  /**
+   * The least any restore costs, ms (default 0): until embedding has cost this much, the restore
+   * cost is not even asked for (no look-up at the cache service).
+   */
+  readonly minRestoreMs?: number;
   /** Milliseconds spent embedding in this run so far (e.g. `MeteredEmbedder.embeddingMs`). */
   readonly embeddingMs: () => number;
   /** Most vectors held in memory while the cache is not open; default `DEFAULT_MAX_BUFFERED`. */
@@ -132,7 +137,10 @@ export class DeferredRestoreCache implements EmbeddingCache {
     return { hits: inner.hits, misses: inner.misses + this.ownMisses };
   }
 
-  /** The estimated restore time (ms) once known, null when there was no entry, undefined before. */
+  /**
+   * The estimated restore time (ms) once known; null when there was no entry (or no cache service);
+   * undefined while not looked up (embedding has cost less than `minRestoreMs`).
+   */
   get estimatedRestoreMs(): number | null | undefined {
     return this.costMs;
   }
@@ -170,6 +178,7 @@ export class DeferredRestoreCache implements EmbeddingCache {
     if (this.inner) return;
     if (this.opening) return this.opening;
     if (this.costMs === undefined) {
+      if (this.costLookup === null && this.options.embeddingMs() < (this.options.minRestoreMs ?? 0)) return;
       this.costLookup ??= this.options.restoreCostMs();
       const cost = await this.costLookup;
       this.costMs = cost;

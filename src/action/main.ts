@@ -15,7 +15,8 @@ import { openSourceReader } from '../adapters/fs/open-source-reader.js';
 import { GithubCompareDiff } from '../adapters/github/github-compare-diff.js';
 import { defaultModelCacheDir } from '../adapters/hf/model-resolver.js';
 import { chooseDevice, systemDeviceProbe } from '../adapters/onnx/device.js';
-import { QdrantVectorStore } from '../adapters/qdrant/qdrant-vector-store.js';
+import { BUILTIN_MODEL_ID } from '../adapters/static-model/builtin-model.js';
+import type { QdrantVectorStore } from '../adapters/qdrant/qdrant-vector-store.js';
 import {
   createChunker,
   NO_MODEL,
@@ -40,7 +41,12 @@ import {
   sizedKey,
   sizeFromKey,
 } from './actions-cache.js';
-import { DeferredRestoreCache, estimateRestoreMs, MeteredEmbedder } from './deferred-embedding-cache.js';
+import {
+  ASSUMED_RESTORE_FIXED_MS,
+  DeferredRestoreCache,
+  estimateRestoreMs,
+  MeteredEmbedder,
+} from './deferred-embedding-cache.js';
 import { decideRun, readGithubEnv, type GithubEnv, type RunDecision } from './github-event.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { annotateSkippedFiles, setRunOutputs, writeDeleteSummary, writeIndexSummary } from './job-summary.js';
@@ -83,16 +89,20 @@ async function runAction(env: NodeJS.ProcessEnv): Promise<void> {
 
   // ---- Model ----------------------------------------------------------------------------------
   const modelCacheDir = env.CODEIDX_MODEL_CACHE ?? defaultModelCacheDir();
-  const cachesOn = inputs.cache && cacheAvailable();
-  const modelIsRemote = inputs.model !== NO_MODEL && !isDirectory(resolve(workspace, inputs.model));
+  // Asked only when a cache operation is due: @actions/cache is imported on first use.
+  let cachesOnAnswer: Promise<boolean> | undefined;
+  const cachesOn = (): Promise<boolean> => (cachesOnAnswer ??= inputs.cache ? cacheAvailable() : Promise.resolve(false));
+  // Downloaded model files are cached; the built-in model and a model folder need no download.
+  const modelIsRemote =
+    inputs.model !== NO_MODEL && inputs.model !== BUILTIN_MODEL_ID && !isDirectory(resolve(workspace, inputs.model));
   const modelHit =
-    cachesOn && modelIsRemote
+    modelIsRemote && (await cachesOn())
       ? await restorePaths('model files', [modelCacheDir], modelCacheKey(inputs.model))
       : null;
   const embedder = await core.group('Load the embedding model', () =>
     loadEmbedder(inputs, workspace, modelCacheDir, env, logger),
   );
-  if (cachesOn && modelIsRemote && embedder && modelHit === null) {
+  if (modelIsRemote && (await cachesOn()) && embedder && modelHit === null) {
     await savePaths('model files', [modelCacheDir], modelCacheKey(inputs.model));
   }
 
@@ -125,6 +135,7 @@ async function runAction(env: NodeJS.ProcessEnv): Promise<void> {
       embedder,
       store: opened.store,
       storeLabel: opened.label,
+      qdrant: opened.qdrant ?? null,
       logger,
       cachesOn,
     });
@@ -145,8 +156,11 @@ interface IndexRunContext {
   readonly embedder: Embedder | null;
   readonly store: VectorStore;
   readonly storeLabel: string;
+  /** The same store when it is Qdrant (for promote-alias), else null. */
+  readonly qdrant: QdrantVectorStore | null;
   readonly logger: Logger;
-  readonly cachesOn: boolean;
+  /** Whether the Actions cache service can be used (asked on first need). */
+  readonly cachesOn: () => Promise<boolean>;
 }
 
 async function indexRun(ctx: IndexRunContext): Promise<void> {
@@ -184,13 +198,15 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
   const keys = embedder
     ? embeddingCacheKeys(`${embedder.info.id}@${embedder.info.revision}`, scope.ref, gh.runId, gh.runAttempt)
     : null;
-  if (embedder && inputs.cache) {
-    if (ctx.cachesOn && keys && inputs.cacheRestore === 'lazy') {
-      const lookup = lookupEntry('embedding cache', [cachePath], keys.key, keys.restoreKeys);
-      lookup.catch(() => undefined);
+  if (embedder && inputs.cache && keys) {
+    if (inputs.cacheRestore === 'lazy') {
       deferred = new DeferredRestoreCache({
+        // No restore costs less than its fixed part: until embedding has cost that much, the cache
+        // service is not even asked (nor @actions/cache loaded).
+        minRestoreMs: ASSUMED_RESTORE_FIXED_MS,
         restoreCostMs: async () => {
-          const hit = await lookup;
+          if (!(await ctx.cachesOn())) return null;
+          const hit = await lookupEntry('embedding cache', [cachePath], keys.key, keys.restoreKeys);
           if (hit === null) return null;
           const estimate = estimateRestoreMs(sizeFromKey(hit));
           core.info(
@@ -207,7 +223,7 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
       });
       cache = deferred;
     } else {
-      if (ctx.cachesOn && keys) await restorePaths('embedding cache', [cachePath], keys.key, keys.restoreKeys);
+      if (await ctx.cachesOn()) await restorePaths('embedding cache', [cachePath], keys.key, keys.restoreKeys);
       cache = await openEmbeddingCache(cachePath, logger);
     }
   }
@@ -252,18 +268,22 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
       // only this run's vectors would shadow the larger entry that the next run restores.
       const added = report ? report.counts.embedded + report.counts.storeHits : 1;
       if (deferred && !deferred.opened) {
+        const spent = `${metered?.textsEmbedded ?? 0} texts embedded in ${Math.round(metered?.embeddingMs ?? 0)} ms`;
+        const estimate = deferred.estimatedRestoreMs;
         core.info(
-          `embedding cache not restored: ${metered?.textsEmbedded ?? 0} texts embedded in ${Math.round(metered?.embeddingMs ?? 0)} ms, less than its estimated restore time (${deferred.estimatedRestoreMs ?? '?'} ms); not saved`,
+          estimate === undefined
+            ? `embedding cache not looked up: ${spent}, less than any restore takes (${ASSUMED_RESTORE_FIXED_MS} ms); not saved`
+            : `embedding cache not restored: ${spent}, less than its estimated restore time (${estimate ?? '?'} ms); not saved`,
         );
-      } else if (ctx.cachesOn && keys && existsSync(cachePath) && added > 0)
+      } else if (keys && existsSync(cachePath) && added > 0 && (await ctx.cachesOn()))
         await savePaths('embedding cache', [cachePath], sizedKey(keys.key, sizeOf()));
-      else if (ctx.cachesOn && added === 0) core.info('embedding cache unchanged (nothing embedded): not saved again');
+      else if (added === 0 && (await ctx.cachesOn())) core.info('embedding cache unchanged (nothing embedded): not saved again');
     }
   }
 
   if (inputs.promoteAlias) {
-    const target = ctx.store;
-    if (!(target instanceof QdrantVectorStore)) {
+    const target = ctx.qdrant;
+    if (!target) {
       core.warning('promote-alias applies to a Qdrant store only; ignored for the embedded store');
     } else if (inputs.shard) {
       core.warning('promote-alias is ignored in a sharded run: set it on the unsharded run that finalizes the re-index');
@@ -350,8 +370,10 @@ async function openActionStore(
   space: EmbeddingSpace | null,
   workspace: string,
   logger: Logger,
-): Promise<{ store: VectorStore; label: string }> {
+): Promise<{ store: VectorStore; label: string; qdrant?: QdrantVectorStore }> {
   if (inputs.qdrantUrl) {
+    // Imported only for a Qdrant run: the REST client is ~150 ms of start-up the embedded store skips.
+    const { QdrantVectorStore } = await import('../adapters/qdrant/qdrant-vector-store.js');
     const store = new QdrantVectorStore({
       url: inputs.qdrantUrl,
       space,
@@ -361,7 +383,7 @@ async function openActionStore(
     });
     await store.init();
     core.info(`store: Qdrant at ${inputs.qdrantUrl}`);
-    return { store, label: `Qdrant ${inputs.qdrantUrl}` };
+    return { store, label: `Qdrant ${inputs.qdrantUrl}`, qdrant: store };
   }
   const file = storeFilePath(inputs.storePath, space, workspace);
   mkdirSync(dirname(file), { recursive: true });

@@ -39,7 +39,12 @@ class MapCache implements EmbeddingCache {
 
 const vec = (x: number) => new Float32Array([x, 0]);
 
-function setup(cost: number | null, restoredEntries: Array<[string, number]> = [], maxBuffered?: number) {
+function setup(
+  cost: number | null,
+  restoredEntries: Array<[string, number]> = [],
+  maxBuffered?: number,
+  minRestoreMs?: number,
+) {
   const log: string[] = [];
   let spent = 0;
   const restored = new MapCache(new Map(restoredEntries.map(([k, x]) => [k, vec(x)])));
@@ -57,6 +62,7 @@ function setup(cost: number | null, restoredEntries: Array<[string, number]> = [
     embeddingMs: () => spent,
     logger: silent,
     ...(maxBuffered !== undefined ? { maxBuffered } : {}),
+    ...(minRestoreMs !== undefined ? { minRestoreMs } : {}),
   });
   return {
     cache,
@@ -125,6 +131,22 @@ describe('DeferredRestoreCache (ski rental)', () => {
     expect(t.cache.estimatedRestoreMs).toBe(5000);
     await t.cache.close();
     expect(t.log).toEqual([]);
+  });
+
+  it('does not ask for the restore cost (no look-up) until embedding has cost minRestoreMs', async () => {
+    const t = setup(null, [], undefined, 1000);
+    await t.cache.getMany(['a']);
+    await t.cache.putMany([['a', vec(1)]]);
+    t.spend(999);
+    await t.cache.getMany(['b']);
+    expect(t.costCalls()).toBe(0);
+    expect(t.cache.estimatedRestoreMs).toBeUndefined();
+    expect(t.cache.opened).toBe(false);
+    t.spend(1);
+    // Now it looks up: no entry, so an empty cache opens and receives what was embedded so far.
+    expect(await t.cache.getMany(['a'])).toEqual(new Map([['a', vec(1)]]));
+    expect(t.costCalls()).toBe(1);
+    expect(t.log).toEqual(['fresh']);
   });
 
   it('bounds the vectors it holds before the restore and counts the ones it drops', async () => {
