@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   SQLITE_TUNING,
   SqliteVectorStore,
+  VEC0_CHUNK_SIZE,
   ftsMatchExpression,
   normalizePathPrefix,
 } from '../../../src/adapters/sqlite/sqlite-vector-store.js';
@@ -167,6 +169,45 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     expect(bySymbol?.id).toBe(p.id);
     expect(await store.count()).toBe(2);
     await store.close();
+  });
+
+  it('creates vec0 with VEC0_CHUNK_SIZE, and still reads a store laid out with sqlite-vec\'s default chunk size', async () => {
+    const path = freshPath();
+    await (await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE })).close();
+    const ddl = (): string => {
+      const d = new Database(path, { readonly: true });
+      try {
+        return (d.prepare("SELECT sql FROM sqlite_master WHERE name = 'chunk_vectors'").get() as { sql: string }).sql;
+      } finally {
+        d.close();
+      }
+    };
+    expect(ddl()).toContain(`chunk_size=${VEC0_CHUNK_SIZE}`);
+    // An older store: the same table without chunk_size (1,024 per chunk).
+    const oldLayout = ddl().replace(`, chunk_size=${VEC0_CHUNK_SIZE}`, '');
+    const d = new Database(path);
+    sqliteVec.load(d);
+    d.exec('DROP TABLE chunk_vectors');
+    d.exec(oldLayout);
+    d.close();
+    expect(ddl()).not.toContain('chunk_size');
+    for (const memoryIndex of [false, true]) {
+      const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, memoryIndex });
+      if (!memoryIndex) {
+        await store.upsert(
+          Array.from({ length: 300 }, (_, i) =>
+            makePoint({ path: `f${i}.ts`, text: `t${i}`, vector: axisVector(i % CONFORMANCE_SPACE.dims) }),
+          ),
+        );
+        const { repo, ref } = makePoint({ path: 'x', text: 'x' });
+        expect(await store.deleteByPath({ repo, ref }, ['f3.ts'])).toBe(1);
+      }
+      const hits = await store.query({ text: '', vector: axisVector(3), mode: 'semantic', k: 5, filter: {} });
+      expect(hits.map((h) => h.path)).not.toContain('f3.ts');
+      expect(hits[0]?.score).toBeCloseTo(1, 5);
+      expect(hits.every((h) => Number(h.path.slice(1, -3)) % CONFORMANCE_SPACE.dims === 3)).toBe(true);
+      await store.close();
+    }
   });
 
   it('an indexing open replaces the (repo, ref, path) index of an older file with the covering one; a search open leaves the file alone', async () => {
