@@ -175,6 +175,11 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
     );
   }
 
+  // The git diff walks objects while the listing waits on the file system: started together.
+  const head = options.commit;
+  const diffBase = !forcedFull && options.planSource === 'diff' && head ? (previous?.commit ?? null) : null;
+  const localDiff = diffBase && head ? reader.diff(diffBase, head) : null;
+  localDiff?.catch(() => undefined); // awaited below; keeps a failure during the listing handled
   const listing = await reader.listFiles();
   for (const skipped of listing.skipped) countSkip(skipped.path, skipped.reason);
   counts.filesSeen = listing.files.length;
@@ -182,17 +187,18 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
 
   let plan: ChangePlan | null = null;
   let plannedBy: IndexReport['plannedBy'] = forcedFull ? 'full' : 'scan';
-  if (!forcedFull && options.planSource === 'diff' && previous?.commit && options.commit) {
-    let changes = await reader.diff(previous.commit, options.commit);
+  if (diffBase && localDiff && head) {
+    const previousCommit = diffBase;
+    let changes = await localDiff;
     if (!changes && deps.remoteDiff) {
-      logger.info(`base commit ${previous.commit.slice(0, 12)} is not available locally; asking the remote diff source`);
-      changes = await deps.remoteDiff(previous.commit, options.commit);
+      logger.info(`base commit ${previousCommit.slice(0, 12)} is not available locally; asking the remote diff source`);
+      changes = await deps.remoteDiff(previousCommit, head);
     }
     if (changes) {
       plan = planChanges({ mode: 'diff', changes, listed: listing.files.map((f) => f.path), previous: indexed });
       plannedBy = 'diff';
     } else {
-      logger.info(`no diff from base commit ${previous.commit.slice(0, 12)} is available; planning by content hash`);
+      logger.info(`no diff from base commit ${previousCommit.slice(0, 12)} is available; planning by content hash`);
     }
   }
   if (!plan) {
