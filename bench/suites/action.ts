@@ -657,6 +657,7 @@ export async function runAction(ctx: BenchContext): Promise<SectionResult> {
       'Set-up: a fresh `git clone` of this repository (its HEAD commit), `--ignore-scripts` (native install scripts — better-sqlite3\'s prebuilt binary download from GitHub — cannot run here: no GitHub network), ONNXRUNTIME_NODE_INSTALL=skip as in action.yml. ' +
         `Not measured: actions/setup-node, the download of the cached archive${archiveBytes === null ? '' : ` (${fmtMB(archiveBytes)})`} from the cache service on a runner, the runner's network, the native binary download. The clone ${prebuilt ? 'has' : 'has no'} dist/action/index.js, so a first run's install step runs ${setupPath}; on a cache hit of the installed dependencies (key: lockfile, sources, Node ABI, GPU) action.yml skips npm and tsc, which the cached verdict measures as the archive's extraction.`,
       `${availableParallelism()} cores shared with other work: see the load average above; compare ratios within this section.`,
+      'Before/after a change, side by side: `OLD_REF=<commit> bash bench/action-ab.sh` (after a `--keep` run of this benchmark) alternates the rename push of an older build and of this one, each on its own store and cache.',
     ],
   };
 }
