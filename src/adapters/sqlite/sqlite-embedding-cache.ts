@@ -288,7 +288,14 @@ function openDatabase(path: string): Database.Database {
       if (meta.get('format') !== SQLITE_CACHE_FORMAT || !tables.includes('embeddings')) {
         throw new NotACacheError(`${path} is a SQLite database but not a codeidx embedding cache`);
       }
-      if (meta.get('schema_version') === '1') migrateFromV1(db);
+      if (meta.get('schema_version') === '1') {
+        try {
+          migrateFromV1(db);
+        } catch (error) {
+          // The cache is disposable: a file that cannot be migrated (disk full, …) is moved aside.
+          throw new NotACacheError(`${path} could not be migrated from cache schema 1: ${describe(error)}`);
+        }
+      }
     } else {
       // Must precede the first write (the WAL switch below writes the header).
       db.pragma(`page_size = ${PAGE_SIZE}`);

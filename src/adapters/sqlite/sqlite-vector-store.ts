@@ -242,6 +242,8 @@ interface ExistingRow {
   readonly repo: string;
   readonly ref: string;
   readonly path: string;
+  /** JSON array, as `upsert` stores `Point.dirs`. */
+  readonly dirs: string;
   readonly content_hash: string;
   readonly symbol: string | null;
   readonly symbol_kind: string;
@@ -255,6 +257,7 @@ function sameIndexedContent(row: ExistingRow, point: Point): boolean {
     row.repo === point.repo &&
     row.ref === point.ref &&
     row.path === point.path &&
+    row.dirs === JSON.stringify(point.dirs) &&
     row.symbol === point.symbol &&
     row.symbol_kind === point.symbolKind &&
     row.text === point.text
@@ -616,15 +619,15 @@ export class SqliteVectorStore implements VectorStore {
         for (const part of chunked([...byId.keys()])) {
           const rows = this.stmt<string[], ExistingRow & { id: string }>(
             db,
-            `SELECT rowid, id, repo, ref, path, content_hash, symbol, symbol_kind, text FROM chunks WHERE id IN (${placeholders(part.length)})`,
+            `SELECT rowid, id, repo, ref, path, dirs, content_hash, symbol, symbol_kind, text FROM chunks WHERE id IN (${placeholders(part.length)})`,
           ).all(...part);
           for (const row of rows) existing.set(row.id, row);
         }
-        // A point stored with the same id whose indexed content (scope, path, content hash, symbol,
-        // text) and vector are unchanged differs at most in commit, language, lines and file hash:
-        // update those in place. Its FTS
-        // row (symbol, path, text) and vec0 row stay as they are — a vec0 delete + insert costs about
-        // 0.4 ms a point on a large file (sqlite-vec 0.1.9), the bulk of a push that edits big files.
+        // A point stored with the same id whose indexed content (scope, path, dirs, content hash,
+        // symbol, text) and vector are unchanged differs at most in commit, language, lines and file
+        // hash: update those in place. Its FTS row (symbol, path, text) and vec0 row stay as they
+        // are — a vec0 delete costs 0.1-0.4 ms a point on a large file (bench/vec0-chunk-size.ts),
+        // the bulk of a push that edits big files.
         const replaced: number[] = [];
         const rewrite: number[] = [];
         unique.forEach((p, i) => {
