@@ -76,6 +76,12 @@ export type PlanSource =
  */
 export const DEFAULT_FILES_PER_BATCH = 50;
 
+/**
+ * Most content skips recorded in the index state (`IndexState.contentSkips`): bounds the state's
+ * JSON (~100 bytes a path). Skips beyond it are not recorded, so those files are read again next run.
+ */
+export const MAX_CONTENT_SKIPS = 50_000;
+
 export interface IndexOptions {
   readonly scope: RefScope;
   /** Commit being indexed (40 hex), or null for a plain directory. */
@@ -158,6 +164,7 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
     chunkerVersion: previous?.chunkerVersion ?? chunker.version,
     counts: previous?.counts ?? emptyCounts(),
     completedAt: previous?.completedAt ?? null,
+    ...(previous?.contentSkips ? { contentSkips: previous.contentSkips } : {}),
   };
   await store.putState({
     ...stateBase,
@@ -195,7 +202,14 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
       changes = await deps.remoteDiff(previousCommit, head);
     }
     if (changes) {
-      plan = planChanges({ mode: 'diff', changes, listed: listing.files.map((f) => f.path), previous: indexed });
+      const carry = previous?.contentSkips?.maxFileBytes === maxFileBytes ? previous.contentSkips.paths : null;
+      plan = planChanges({
+        mode: 'diff',
+        changes,
+        listed: listing.files.map((f) => f.path),
+        previous: indexed,
+        ...(carry ? { previousSkips: new Map(Object.entries(carry)) } : {}),
+      });
       plannedBy = 'diff';
     } else {
       logger.info(`no diff from base commit ${previousCommit.slice(0, 12)} is available; planning by content hash`);
@@ -217,6 +231,18 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
     plan = planChanges({ mode: 'scan', current, previous: indexed, full: forcedFull });
   }
   counts.filesUnchanged = plan.unchanged;
+  // Content skips of this commit: carried over unread, plus those the filter finds below.
+  const contentSkips: Record<string, SkipReason> = {};
+  let contentSkipsCount = 0;
+  const recordContentSkip = (path: string, reason: SkipReason): void => {
+    if (contentSkipsCount >= MAX_CONTENT_SKIPS) return;
+    contentSkips[path] = reason;
+    contentSkipsCount++;
+  };
+  for (const { path, reason } of plan.carriedSkips) {
+    countSkip(path, reason);
+    recordContentSkip(path, reason);
+  }
   timings.plan = performance.now() - t0;
   logger.info(
     `plan (${plannedBy}): ${plan.index.length} files to index, ${plan.drop.length} to drop, ${plan.unchanged} unchanged`,
@@ -246,6 +272,7 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
       const verdict = classifyFile(path, bytes, { maxFileBytes });
       if (verdict.kind === 'skip') {
         countSkip(path, verdict.reason);
+        recordContentSkip(path, verdict.reason);
         if (indexed.has(path)) toDrop.add(path);
         continue;
       }
@@ -373,6 +400,7 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
     counts,
     startedAt: started.toISOString(),
     completedAt: finished.toISOString(),
+    contentSkips: { maxFileBytes, paths: contentSkips },
   };
   await store.putState(state);
   return {

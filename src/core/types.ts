@@ -207,6 +207,23 @@ export interface IndexState {
   /** ISO 8601 timestamps. */
   readonly startedAt: string;
   readonly completedAt: string | null;
+  /**
+   * Listed files that the content filter skipped when `commit` was indexed, with the reason. A
+   * diff-planned run takes them over without reading them again while the diff leaves them unchanged
+   * (see `planChanges`). Absent in states written before it existed (every such file is then read
+   * again), and ignored by a full run.
+   */
+  readonly contentSkips?: ContentSkips;
+}
+
+/**
+ * Content-filter skips of one indexed commit (`IndexState.contentSkips`): valid only for the same
+ * `maxFileBytes`, since the filter's verdict depends on it. Bounded by `MAX_CONTENT_SKIPS` paths.
+ */
+export interface ContentSkips {
+  readonly maxFileBytes: number;
+  /** path → reason. */
+  readonly paths: Readonly<Record<string, SkipReason>>;
 }
 
 /** An empty counters object. */

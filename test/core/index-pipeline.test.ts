@@ -8,7 +8,7 @@ import { openSourceReader } from '../../src/adapters/fs/open-source-reader.js';
 import { SqliteVectorStore } from '../../src/adapters/sqlite/sqlite-vector-store.js';
 import { TreeSitterChunker } from '../../src/adapters/tree-sitter/tree-sitter-chunker.js';
 import { indexTree, type IndexDeps } from '../../src/core/index-pipeline.js';
-import type { Logger, VectorStore } from '../../src/core/ports.js';
+import type { Logger, SourceReader, VectorStore } from '../../src/core/ports.js';
 import { estimateTokens } from '../../src/core/token-budget.js';
 import type { RefScope } from '../../src/core/types.js';
 import { failingStore } from '../fakes/failing-store.js';
@@ -48,16 +48,40 @@ function dump(storePath: string): string[] {
 
 async function run(
   storePath: string,
-  options: { embedder?: HashEmbedder | null; wrap?: (s: VectorStore) => VectorStore; full?: boolean; planSource?: 'scan' | 'diff' } = {},
+  options: {
+    embedder?: HashEmbedder | null;
+    wrap?: (s: VectorStore) => VectorStore;
+    full?: boolean;
+    planSource?: 'scan' | 'diff';
+    /** Receives the path of every `readFile` of the run. */
+    onRead?: (path: string) => void;
+    maxFileBytes?: number;
+  } = {},
 ) {
   const embedder = options.embedder === undefined ? new HashEmbedder() : options.embedder;
   const space = embedder ? { modelId: embedder.info.id, revision: embedder.info.revision, dims: embedder.info.dims } : null;
   const store = await SqliteVectorStore.open({ path: storePath, space });
-  const reader = await openSourceReader(repo);
+  const opened = await openSourceReader(repo);
+  const onRead = options.onRead;
+  const reader: SourceReader = onRead
+    ? Object.assign(Object.create(opened) as SourceReader, {
+        readFile: (p: string) => {
+          onRead(p);
+          return opened.readFile(p);
+        },
+      })
+    : opened;
   const commit = await reader.headCommit();
   const deps: IndexDeps = { reader, chunker, embedder, cache: null, store: options.wrap ? options.wrap(store) : store, logger: silent };
   try {
-    return await indexTree(deps, { scope, commit, full: options.full ?? false, planSource: options.planSource ?? 'scan', filesPerBatch: 2 });
+    return await indexTree(deps, {
+      scope,
+      commit,
+      full: options.full ?? false,
+      planSource: options.planSource ?? 'scan',
+      filesPerBatch: 2,
+      ...(options.maxFileBytes !== undefined ? { maxFileBytes: options.maxFileBytes } : {}),
+    });
   } finally {
     await store.close();
   }
@@ -97,6 +121,39 @@ afterEach(() => {
 });
 
 describe('indexTree', () => {
+  it('a diff-planned run takes over the content skips of the base commit unread, until the diff changes the file', async () => {
+    const storePath = path.join(dir, 'store.db');
+    gitCommit('initial');
+    const first = await run(storePath); // scan: reads everything, records the binary's skip
+    expect(first.counts.skipped.binary).toBe(1);
+    expect((await stateOf(storePath))?.contentSkips).toEqual({ maxFileBytes: 1024 * 1024, paths: { 'assets/logo.ts': 'binary' } });
+
+    write('src/math.ts', 'export function add(a: number, b: number): number {\n  return b + a;\n}\n');
+    gitCommit('edit math');
+    const reads: string[] = [];
+    const second = await run(storePath, { planSource: 'diff', onRead: (p) => reads.push(p) });
+    expect(second.plannedBy).toBe('diff');
+    expect(reads).toEqual(['src/math.ts']); // the binary is not read again
+    expect(second.counts.skipped.binary).toBe(1); // still counted
+    expect(second.counts.filesIndexed).toBe(1);
+    expect((await stateOf(storePath))?.contentSkips?.paths).toEqual({ 'assets/logo.ts': 'binary' });
+    expect(dump(storePath)).toEqual(await fullIndexDump());
+
+    // The diff changes the binary: read again (and still skipped).
+    fs.writeFileSync(path.join(repo, 'assets/logo.ts'), Buffer.from([0x00, 0x09, 0x08, 0xfe]));
+    gitCommit('new logo');
+    reads.length = 0;
+    const third = await run(storePath, { planSource: 'diff', onRead: (p) => reads.push(p) });
+    expect(reads).toEqual(['assets/logo.ts']);
+    expect(third.counts.skipped.binary).toBe(1);
+
+    // Another size limit: the filter's verdicts no longer apply, every unstored file is read.
+    gitCommit('empty');
+    reads.length = 0;
+    await run(storePath, { planSource: 'diff', onRead: (p) => reads.push(p), maxFileBytes: 512 * 1024 });
+    expect(reads).toEqual(['assets/logo.ts']);
+  });
+
   it('indexes a tree, counts skips, and a second run over an unchanged tree embeds and writes nothing', async () => {
     const storePath = path.join(dir, 'store.db');
     const commit = gitCommit('initial');

@@ -24,7 +24,7 @@ describe('planChanges (scan)', () => {
       previous: new Map(),
       current: hashes({ 'b.ts': 'h2', 'a.ts': 'h1' }),
     });
-    expect(plan).toEqual({ index: ['a.ts', 'b.ts'], drop: [], unchanged: 0, renames: [] });
+    expect(plan).toEqual({ index: ['a.ts', 'b.ts'], drop: [], unchanged: 0, renames: [], carriedSkips: [] });
   });
 
   it('indexes new and changed files, drops removed ones, counts the unchanged', () => {
@@ -35,6 +35,7 @@ describe('planChanges (scan)', () => {
       drop: ['gone.ts'],
       unchanged: 1,
       renames: [],
+      carriedSkips: [],
     });
   });
 
@@ -53,7 +54,7 @@ describe('planChanges (scan)', () => {
       current: hashes({ 'a.ts': 'h1', 'b.ts': 'h2' }),
       full: true,
     });
-    expect(plan).toEqual({ index: ['a.ts', 'b.ts'], drop: ['old.ts'], unchanged: 0, renames: [] });
+    expect(plan).toEqual({ index: ['a.ts', 'b.ts'], drop: ['old.ts'], unchanged: 0, renames: [], carriedSkips: [] });
   });
 
   it('reports an exact rename (same hash, old path gone)', () => {
@@ -91,6 +92,7 @@ describe('planChanges (diff)', () => {
       drop: ['del.ts', 'old.ts'],
       unchanged: 2,
       renames: [{ from: 'old.ts', to: 'moved.ts' }],
+      carriedSkips: [],
     });
   });
 
@@ -134,7 +136,7 @@ describe('planChanges (diff)', () => {
       changes: [{ status: 'deleted', path: 'a.ts' }],
       listed: ['a.ts'],
     });
-    expect(plan).toEqual({ index: [], drop: [], unchanged: 1, renames: [] });
+    expect(plan).toEqual({ index: [], drop: [], unchanged: 1, renames: [], carriedSkips: [] });
   });
 
   it('re-indexes every listed path when forced', () => {
@@ -145,7 +147,7 @@ describe('planChanges (diff)', () => {
       listed: ['b.ts', 'a.ts'],
       full: true,
     });
-    expect(plan).toEqual({ index: ['a.ts', 'b.ts'], drop: ['gone.ts'], unchanged: 0, renames: [] });
+    expect(plan).toEqual({ index: ['a.ts', 'b.ts'], drop: ['gone.ts'], unchanged: 0, renames: [], carriedSkips: [] });
   });
 
   it('converges with a full scan to the same store', () => {
@@ -192,5 +194,39 @@ describe('planChanges (diff)', () => {
     expect(plan.index).toEqual(['a.ts', 'b.ts']);
     expect(plan.drop).toEqual(['y.ts', 'z.ts']);
     expect(plan.index.filter((p) => plan.drop.includes(p))).toEqual([]);
+  });
+});
+
+describe('planChanges (diff): content skips of the base commit', () => {
+  const previousSkips = new Map([
+    ['logo.png', 'binary'],
+    ['gen.pb.go', 'generated'],
+    ['half.ts', 'binary'],
+  ] as const);
+
+  it('carries an unchanged, unstored skipped path over unread; reads it again when the diff changes it', () => {
+    const previous = stored({ 'a.ts': ['h1'], 'half.ts': ['h1', 'h2'] });
+    const changes: FileChange[] = [{ status: 'modified', path: 'gen.pb.go' }];
+    const listed = ['a.ts', 'gen.pb.go', 'half.ts', 'logo.png', 'untracked.ts'];
+    expect(planChanges({ mode: 'diff', previous, changes, listed, previousSkips })).toEqual({
+      // gen.pb.go changed; half.ts is stored half-written (two hashes); untracked.ts was never seen.
+      index: ['gen.pb.go', 'half.ts', 'untracked.ts'],
+      drop: [],
+      unchanged: 1,
+      renames: [],
+      carriedSkips: [{ path: 'logo.png', reason: 'binary' }],
+    });
+  });
+
+  it('carries nothing without previous skips, for an unlisted path, or when forced', () => {
+    const previous = stored({});
+    const listed = ['gen.pb.go', 'logo.png'];
+    expect(planChanges({ mode: 'diff', previous, changes: [], listed }).index).toEqual(['gen.pb.go', 'logo.png']);
+    expect(planChanges({ mode: 'diff', previous, changes: [], listed: ['gen.pb.go'], previousSkips }).carriedSkips).toEqual([
+      { path: 'gen.pb.go', reason: 'generated' },
+    ]);
+    const forced = planChanges({ mode: 'diff', previous, changes: [], listed, previousSkips, full: true });
+    expect(forced.index).toEqual(['gen.pb.go', 'logo.png']);
+    expect(forced.carriedSkips).toEqual([]);
   });
 });
