@@ -204,8 +204,10 @@ function segments(events: Array<[string, number]>, wallMs: number): Array<[strin
       continue;
     }
     const name = stepMarker(line);
-    // cache-restore lazy: the download starts inside the pipeline, at this line (its time is then
-    // also part of the pipeline's).
+    // An eager restore happens between the store's opening and the Index group; once the pipeline
+    // runs, only a lazy restore counts, from its "restoring it now" line (its time is then also part
+    // of the pipeline's); the lazy look-up's "no cache entry" line is not a restore.
+    if (name === 'index (pipeline)') restoreLine = null;
     if (line.startsWith('embedding cache: ') && line.endsWith('restoring it now')) restoreLine = t;
     if (
       name === 'cache restore' &&
