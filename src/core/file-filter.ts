@@ -27,6 +27,13 @@ import type { SkipReason, SourceFile } from './types.js';
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
 /**
+ * Version of the rules of `classifyFile`. Bump it with any change that can turn a verdict: index
+ * states record skips under it (`IndexState.contentSkips`), and a diff-planned run carries a skip
+ * over unread only when it was recorded under the same version.
+ */
+export const FILE_FILTER_VERSION = 1;
+
+/**
  * Bytes examined for a NUL byte: 8000, as git's `buffer_is_binary` (xdiff-interface.c,
  * `FIRST_FEW_BYTES`), so codeidx calls binary what `git diff` calls binary.
  */

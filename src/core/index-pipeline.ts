@@ -14,7 +14,7 @@
  * @module core/index-pipeline
  */
 import { ChunkError, describeError } from './errors.js';
-import { classifyFile, DEFAULT_MAX_FILE_BYTES } from './file-filter.js';
+import { classifyFile, DEFAULT_MAX_FILE_BYTES, FILE_FILTER_VERSION } from './file-filter.js';
 import { dirsOf, embeddingCacheKey, pointId, sha256Hex, spaceLabel } from './identity.js';
 import { planChanges, type ChangePlan } from './plan-changes.js';
 import type {
@@ -202,7 +202,9 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
       changes = await deps.remoteDiff(previousCommit, head);
     }
     if (changes) {
-      const carry = previous?.contentSkips?.maxFileBytes === maxFileBytes ? previous.contentSkips.paths : null;
+      const skips = previous?.contentSkips;
+      const carry =
+        skips?.maxFileBytes === maxFileBytes && skips.filterVersion === FILE_FILTER_VERSION ? skips.paths : null;
       plan = planChanges({
         mode: 'diff',
         changes,
@@ -400,7 +402,7 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
     counts,
     startedAt: started.toISOString(),
     completedAt: finished.toISOString(),
-    contentSkips: { maxFileBytes, paths: contentSkips },
+    contentSkips: { filterVersion: FILE_FILTER_VERSION, maxFileBytes, paths: contentSkips },
   };
   await store.putState(state);
   return {

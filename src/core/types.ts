@@ -218,9 +218,11 @@ export interface IndexState {
 
 /**
  * Content-filter skips of one indexed commit (`IndexState.contentSkips`): valid only for the same
- * `maxFileBytes`, since the filter's verdict depends on it. Bounded by `MAX_CONTENT_SKIPS` paths.
+ * filter rules (`FILE_FILTER_VERSION`) and `maxFileBytes`, on which the verdicts depend. Bounded by
+ * `MAX_CONTENT_SKIPS` paths.
  */
 export interface ContentSkips {
+  readonly filterVersion: number;
   readonly maxFileBytes: number;
   /** path → reason. */
   readonly paths: Readonly<Record<string, SkipReason>>;

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSourceReader } from '../../src/adapters/fs/open-source-reader.js';
 import { SqliteVectorStore } from '../../src/adapters/sqlite/sqlite-vector-store.js';
 import { TreeSitterChunker } from '../../src/adapters/tree-sitter/tree-sitter-chunker.js';
+import { FILE_FILTER_VERSION } from '../../src/core/file-filter.js';
 import { indexTree, type IndexDeps } from '../../src/core/index-pipeline.js';
 import type { Logger, SourceReader, VectorStore } from '../../src/core/ports.js';
 import { estimateTokens } from '../../src/core/token-budget.js';
@@ -126,7 +127,11 @@ describe('indexTree', () => {
     gitCommit('initial');
     const first = await run(storePath); // scan: reads everything, records the binary's skip
     expect(first.counts.skipped.binary).toBe(1);
-    expect((await stateOf(storePath))?.contentSkips).toEqual({ maxFileBytes: 1024 * 1024, paths: { 'assets/logo.ts': 'binary' } });
+    expect((await stateOf(storePath))?.contentSkips).toEqual({
+      filterVersion: FILE_FILTER_VERSION,
+      maxFileBytes: 1024 * 1024,
+      paths: { 'assets/logo.ts': 'binary' },
+    });
 
     write('src/math.ts', 'export function add(a: number, b: number): number {\n  return b + a;\n}\n');
     gitCommit('edit math');
@@ -149,6 +154,18 @@ describe('indexTree', () => {
 
     // Another size limit: the filter's verdicts no longer apply, every unstored file is read.
     gitCommit('empty');
+    reads.length = 0;
+    await run(storePath, { planSource: 'diff', onRead: (p) => reads.push(p), maxFileBytes: 512 * 1024 });
+    expect(reads).toEqual(['assets/logo.ts']);
+
+    // Skips recorded under other filter rules: read again too.
+    const db = new Database(storePath);
+    const row = db.prepare('SELECT state FROM states WHERE repo = ? AND ref = ?').get(scope.repo, scope.ref) as { state: string };
+    const state = JSON.parse(row.state) as { contentSkips: { filterVersion: number } };
+    state.contentSkips.filterVersion = FILE_FILTER_VERSION - 1;
+    db.prepare('UPDATE states SET state = ? WHERE repo = ? AND ref = ?').run(JSON.stringify(state), scope.repo, scope.ref);
+    db.close();
+    gitCommit('empty again');
     reads.length = 0;
     await run(storePath, { planSource: 'diff', onRead: (p) => reads.push(p), maxFileBytes: 512 * 1024 });
     expect(reads).toEqual(['assets/logo.ts']);
