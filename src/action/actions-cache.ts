@@ -91,38 +91,43 @@ export async function cacheAvailable(): Promise<boolean> {
  * Restores `paths` from the first matching key. Returns the key restored, or null on a miss or a
  * failure (which is a warning).
  */
-export async function restorePaths(
+export function restorePaths(
   label: string,
   paths: string[],
   key: string,
   restoreKeys: readonly string[] = [],
 ): Promise<string | null> {
-  try {
-    const hit = await (await actionsCache()).restoreCache(paths, key, [...restoreKeys]);
-    core.info(hit ? `${label}: restored from cache key ${hit}` : `${label}: no cache entry for ${key}`);
-    return hit ?? null;
-  } catch (error) {
-    core.warning(`${label}: cache restore failed (${describeError(error)}); continuing without it`);
-    return null;
-  }
+  return matchEntry(label, paths, key, restoreKeys, false);
 }
 
 /**
  * Looks up the entry that `restorePaths` would restore, without downloading it (`lookupOnly`).
  * Returns its key, or null on a miss or a failure (which is a warning).
  */
-export async function lookupEntry(
+export function lookupEntry(
   label: string,
   paths: string[],
   key: string,
   restoreKeys: readonly string[] = [],
 ): Promise<string | null> {
+  return matchEntry(label, paths, key, restoreKeys, true);
+}
+
+async function matchEntry(
+  label: string,
+  paths: string[],
+  key: string,
+  restoreKeys: readonly string[],
+  lookupOnly: boolean,
+): Promise<string | null> {
   try {
-    const hit = await (await actionsCache()).restoreCache(paths, key, [...restoreKeys], { lookupOnly: true });
+    const hit = await (await actionsCache()).restoreCache(paths, key, [...restoreKeys], { lookupOnly });
     if (!hit) core.info(`${label}: no cache entry for ${key}`);
+    else if (!lookupOnly) core.info(`${label}: restored from cache key ${hit}`);
     return hit ?? null;
   } catch (error) {
-    core.warning(`${label}: cache look-up failed (${describeError(error)}); continuing without it`);
+    const what = lookupOnly ? 'look-up' : 'restore';
+    core.warning(`${label}: cache ${what} failed (${describeError(error)}); continuing without it`);
     return null;
   }
 }
