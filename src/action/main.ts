@@ -260,23 +260,27 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
     // Close (which prunes the cache to its bound) and save even after a failure: the vectors already
     // computed make the re-run cheaper.
     if (cache) {
-      const sizeOf = (): number => (existsSync(cachePath) ? statSync(cachePath).size : 0);
       await cache.close();
       // A run that added no vector (nothing embedded, nothing copied from the store) would save a
       // copy of what it restored: skip the upload (the cache can be large; recency updates of the
       // hits are the only loss). A deferred cache that was never opened has nothing to save: saving
       // only this run's vectors would shadow the larger entry that the next run restores.
       const added = report ? report.counts.embedded + report.counts.storeHits : 1;
+      if (deferred && deferred.droppedFromBuffer > 0 && deferred.opened) {
+        core.info(
+          `embedding cache: ${deferred.droppedFromBuffer} vectors computed before its restore exceeded the in-memory bound and are not in the saved cache`,
+        );
+      }
       if (deferred && !deferred.opened) {
         const spent = `${metered?.textsEmbedded ?? 0} texts embedded in ${Math.round(metered?.embeddingMs ?? 0)} ms`;
         const estimate = deferred.estimatedRestoreMs;
         core.info(
           estimate === undefined
             ? `embedding cache not looked up: ${spent}, less than any restore takes (${ASSUMED_RESTORE_FIXED_MS} ms); not saved`
-            : `embedding cache not restored: ${spent}, less than its estimated restore time (${estimate ?? '?'} ms); not saved`,
+            : `embedding cache not restored: ${spent}, less than its estimated restore time (${estimate} ms); not saved`,
         );
       } else if (keys && existsSync(cachePath) && added > 0 && (await ctx.cachesOn()))
-        await savePaths('embedding cache', [cachePath], sizedKey(keys.key, sizeOf()));
+        await savePaths('embedding cache', [cachePath], sizedKey(keys.key, statSync(cachePath).size));
       else if (added === 0 && (await ctx.cachesOn())) core.info('embedding cache unchanged (nothing embedded): not saved again');
     }
   }

@@ -195,11 +195,10 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   let plan: ChangePlan | null = null;
   let plannedBy: IndexReport['plannedBy'] = forcedFull ? 'full' : 'scan';
   if (diffBase && localDiff && head) {
-    const previousCommit = diffBase;
     let changes = await localDiff;
     if (!changes && deps.remoteDiff) {
-      logger.info(`base commit ${previousCommit.slice(0, 12)} is not available locally; asking the remote diff source`);
-      changes = await deps.remoteDiff(previousCommit, head);
+      logger.info(`base commit ${diffBase.slice(0, 12)} is not available locally; asking the remote diff source`);
+      changes = await deps.remoteDiff(diffBase, head);
     }
     if (changes) {
       const skips = previous?.contentSkips;
@@ -214,7 +213,7 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
       });
       plannedBy = 'diff';
     } else {
-      logger.info(`no diff from base commit ${previousCommit.slice(0, 12)} is available; planning by content hash`);
+      logger.info(`no diff from base commit ${diffBase.slice(0, 12)} is available; planning by content hash`);
     }
   }
   if (!plan) {
