@@ -19,7 +19,7 @@
  *
  * @module adapters/github/github-compare-diff
  */
-import { getOctokit } from '@actions/github';
+import type { getOctokit } from '@actions/github';
 import { ConfigError, describeError } from '../../core/errors.js';
 import type { FileChange, Logger } from '../../core/ports.js';
 
@@ -94,7 +94,8 @@ export function changesFromCompare(response: CompareResponse): FileChange[] | nu
 export class GithubCompareDiff {
   private readonly owner: string;
   private readonly name: string;
-  private readonly octokit: ReturnType<typeof getOctokit>;
+  /** Created on the first `diff`: @actions/github (octokit) is imported only when a diff is asked for. */
+  private octokit: Promise<ReturnType<typeof getOctokit>> | undefined;
 
   /** @throws ConfigError when `repo` is not "owner/name". */
   constructor(private readonly options: GithubCompareDiffOptions) {
@@ -106,7 +107,6 @@ export class GithubCompareDiff {
     }
     this.owner = m[1]!;
     this.name = m[2]!;
-    this.octokit = getOctokit(options.token, options.baseUrl ? { baseUrl: options.baseUrl } : {});
   }
 
   /**
@@ -117,7 +117,12 @@ export class GithubCompareDiff {
     const { logger } = this.options;
     let data: CompareResponse;
     try {
-      const response = await this.octokit.rest.repos.compareCommitsWithBasehead({
+      const { token, baseUrl } = this.options;
+      this.octokit ??= import('@actions/github').then(({ getOctokit: create }) =>
+        create(token, baseUrl ? { baseUrl } : {}),
+      );
+      const octokit = await this.octokit;
+      const response = await octokit.rest.repos.compareCommitsWithBasehead({
         owner: this.owner,
         repo: this.name,
         basehead: `${base}...${head}`,

@@ -19,11 +19,19 @@ import { loadModelDirectory, type ResolvedModel } from '../hf/model-resolver.js'
 export const BUILTIN_MODEL_ID = 'codeidx-static';
 
 /**
- * Absolute path of models/codeidx-static in the package. This file sits three levels below the
- * package root both as source (src/adapters/static-model/) and compiled (dist/adapters/static-model/).
+ * Absolute path of models/codeidx-static in the package: the first `models/codeidx-static` found
+ * walking up from this module's folder. The module sits three levels below the package root as source
+ * (src/adapters/static-model/) and compiled (dist/adapters/static-model/), two levels below inside the
+ * action's bundle (dist/action/index.js). When none is found, the source-layout path is returned, so
+ * `verifyBuiltinModel` names it in its error.
  */
 export function builtinModelDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', BUILTIN_MODEL_ID);
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let up = 1; up <= 4; up++) {
+    const candidate = resolve(here, ...Array<string>(up).fill('..'), 'models', BUILTIN_MODEL_ID);
+    if (existsSync(join(candidate, 'codeidx-model.json'))) return candidate;
+  }
+  return resolve(here, '..', '..', '..', 'models', BUILTIN_MODEL_ID);
 }
 
 const checksumSchema = z.object({
