@@ -8,9 +8,13 @@
  *   `info/attributes` apply; nested repositories (submodules) are skipped ('ignored').
  * - `headCommit` / `currentRef` read `HEAD` of the worktree's own git dir and resolve branches in
  *   the common dir, so linked worktrees (`.git` file + `commondir`) and submodules work too.
- * - `diff` walks the two commits' trees side by side (`git.walk` with two `TREE` walkers) and
- *   compares object ids; a sub-tree whose id is equal on both sides is not entered, so the cost is
- *   proportional to what changed, not to the repository size. Renames are exact renames only: a
+ * - `resolveCommit` and `diff` ask the `git` program first when there is one (`GitCli`: one
+ *   `git cat-file --batch-check` and one `git diff-tree`), because isomorphic-git reads a whole
+ *   packfile into memory to get at one object in it (1.2 s vs 40 ms for a 100-file push on a 39 MB
+ *   pack). Without git, or when git fails, isomorphic-git answers, with the same results (tested).
+ * - isomorphic-git's `diff` walks the two commits' trees side by side (`git.walk` with two `TREE`
+ *   walkers) and compares object ids; a sub-tree whose id is equal on both sides is not entered, so
+ *   the cost is proportional to what changed, not to the repository size. Renames are exact renames only: a
  *   deleted and an added path with the same blob id (git's similarity-based detection is not
  *   needed — the planner re-chunks a renamed file anyway, as the path is part of every chunk).
  *   A mode-only change (e.g. `chmod +x`) is not a change. Submodule entries (gitlinks) are ignored.
@@ -25,15 +29,18 @@ import type { SourceReaderOptions } from '../fs/fs-source-reader.js';
 import { readTreeFile, resolveTreeRoot } from '../fs/read-tree-file.js';
 import { resolveGitDir, type GitDirs } from '../fs/resolve-git-dir.js';
 import { walkTree } from '../fs/walk-tree.js';
+import { GitCli, GitCliError, type BlobDelta } from './git-cli.js';
 
 const SHA1 = /^[0-9a-f]{40}$/i;
 const ZERO_SHA = /^0{40}$/;
 
-/** One side of a blob change found by the tree walk. */
-interface BlobDelta {
-  readonly path: string;
-  readonly before: string | null;
-  readonly after: string | null;
+/** Options of `GitSourceReader.open`: the walk options, and which `git` program to try first. */
+export interface GitSourceReaderOptions extends SourceReaderOptions {
+  /**
+   * The git executable asked first for commits and diffs (default `git` on PATH), or `false` to use
+   * isomorphic-git only. A program that is missing or fails is not fatal: isomorphic-git answers.
+   */
+  readonly gitProgram?: string | false;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -45,6 +52,10 @@ function isNotFound(error: unknown): boolean {
 export class GitSourceReader implements SourceReader {
   /** isomorphic-git's object/pack cache, shared by the calls of this reader. */
   private readonly cache: object = {};
+  /** The git program, until it is found missing (then null: isomorphic-git only). */
+  private cli: GitCli | null;
+  /** Answers given by the git program (`resolveCommit` and `diff` calls); for tests and diagnostics. */
+  cliAnswers = 0;
 
   private constructor(
     /** Absolute path of the working tree's root. */
@@ -52,13 +63,16 @@ export class GitSourceReader implements SourceReader {
     private readonly realRoot: string,
     private readonly dirs: GitDirs,
     private readonly options: SourceReaderOptions,
-  ) {}
+    gitProgram: string | false,
+  ) {
+    this.cli = gitProgram === false ? null : new GitCli(dirs.gitDir, gitProgram);
+  }
 
   /**
    * A reader for the working tree at `root`. Throws `ConfigError` when `root` is not a directory,
    * and `CodeidxError` when it has no `.git` entry (use `openSourceReader` to pick a reader).
    */
-  static async open(root: string, options: SourceReaderOptions = {}): Promise<GitSourceReader> {
+  static async open(root: string, options: GitSourceReaderOptions = {}): Promise<GitSourceReader> {
     const { root: absolute, realRoot } = await resolveTreeRoot(root);
     const dirs = await resolveGitDir(realRoot);
     if (!dirs) {
@@ -66,7 +80,8 @@ export class GitSourceReader implements SourceReader {
         hint: 'Point codeidx at the repository root, or index it as a plain directory.',
       });
     }
-    return new GitSourceReader(absolute, realRoot, dirs, options);
+    const { gitProgram = 'git', ...walkOptions } = options;
+    return new GitSourceReader(absolute, realRoot, dirs, walkOptions, gitProgram);
   }
 
   /** HEAD's target: a full ref name ("refs/heads/main") when on a branch, else a commit id. */
@@ -121,6 +136,38 @@ export class GitSourceReader implements SourceReader {
    */
   async resolveCommit(rev: string): Promise<string | null> {
     if (ZERO_SHA.test(rev)) return null;
+    const viaCli = await this.resolveWithCli([rev]);
+    return viaCli ? viaCli[0]! : this.resolveWithIsomorphicGit(rev);
+  }
+
+  /**
+   * `resolveCommit` of each revision by the git program, or undefined when git cannot answer (then
+   * isomorphic-git does). @throws CodeidxError for an object that is not a commit, as isomorphic-git
+   */
+  private async resolveWithCli(revs: readonly string[]): Promise<Array<string | null> | undefined> {
+    if (!this.cli) return undefined;
+    let lookups;
+    try {
+      lookups = await this.cli.resolveRevisions(revs);
+    } catch (error) {
+      this.cliFailed(error);
+      return undefined;
+    }
+    this.cliAnswers++;
+    return lookups.map((lookup, i) => {
+      if (lookup.kind === 'not-a-commit') {
+        throw this.gitError(`resolve ${revs[i]}`, new Error(`${revs[i]} names a ${lookup.type}, not a commit`));
+      }
+      return lookup.kind === 'commit' ? lookup.oid : null;
+    });
+  }
+
+  /** Forgets a git program that is not installed; any other failure only affects the one call. */
+  private cliFailed(error: unknown): void {
+    if (error instanceof GitCliError && error.missingProgram) this.cli = null;
+  }
+
+  private async resolveWithIsomorphicGit(rev: string): Promise<string | null> {
     const gitdir = this.dirs.commonDir;
     let oid: string;
     try {
@@ -146,9 +193,21 @@ export class GitSourceReader implements SourceReader {
    * (corrupt object, `base` naming a blob…).
    */
   async diff(base: string, head: string): Promise<FileChange[] | null> {
-    const [baseOid, headOid] = await Promise.all([this.resolveCommit(base), this.resolveCommit(head)]);
-    if (baseOid === null || headOid === null) return null;
+    if (ZERO_SHA.test(base) || ZERO_SHA.test(head)) return null;
+    const [baseOid, headOid] =
+      (await this.resolveWithCli([base, head])) ??
+      (await Promise.all([this.resolveWithIsomorphicGit(base), this.resolveWithIsomorphicGit(head)]));
+    if (!baseOid || !headOid) return null;
     if (baseOid === headOid) return [];
+    if (this.cli) {
+      try {
+        const deltas = await this.cli.diffTrees(baseOid, headOid);
+        this.cliAnswers++;
+        return pairRenames(deltas);
+      } catch (error) {
+        this.cliFailed(error); // e.g. a tree missing from a partial clone: isomorphic-git says null
+      }
+    }
     let deltas: BlobDelta[];
     try {
       deltas = await this.walkDeltas(baseOid, headOid);
