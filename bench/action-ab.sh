@@ -45,7 +45,9 @@ if [ ! -d "$OLD_REPO" ]; then
   run OLD-cold-index "$OLD_DIR" "$OLD_REPO" "$W/ab-old-store" "$W/ab-old-fake" 0000000000000000000000000000000000000000 "$(git -C "$OLD_REPO" rev-parse HEAD)" true
 fi
 for i in $(seq 1 "$ROUNDS"); do
-  git -C "$NEW_REPO" ls-files 'go/*.go' | grep -v _test.go | shuf -n 100 > "$W/ab-mv.txt"
+  # Files present in both copies (a NEW-only profiling run may have renamed some).
+  comm -12 <(git -C "$NEW_REPO" ls-files 'go/*.go' | sort) <(git -C "$OLD_REPO" ls-files 'go/*.go' | sort) \
+    | grep -v _test.go | shuf -n 100 > "$W/ab-mv.txt"
   for repo in "$NEW_REPO" "$OLD_REPO"; do
     (cd "$repo"; while read -r f; do git mv "$f" "${f%.go}_ab$i.go"; done < "$W/ab-mv.txt"
      git -c user.email=bench@codeidx -c user.name=bench commit -qm "A/B rename round $i")

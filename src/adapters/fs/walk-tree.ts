@@ -32,12 +32,16 @@
  * skipped ('ignored') when `skipNestedRepositories` is set: git does not track their content.
  *
  * The walk is iterative (an explicit stack), so depth is bounded by memory, not the call stack.
+ * Directory reads and `lstat` calls are synchronous: one promise per file made the walk of the
+ * benchmark's 10,000-file tree take ~450 ms against ~230 ms (fresh process each, 5 alternating runs);
+ * it blocks the event loop for that long, which only the indexing entry points (CLI, action) do.
  * Output is sorted by path (UTF-16 code unit order), so two walks of one tree are identical.
  *
  * @module adapters/fs/walk-tree
  */
 import type { Dirent } from 'node:fs';
-import { lstat, readFile, readdir, stat } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
@@ -202,7 +206,7 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
     const frame = stack.pop()!;
     let entries: Dirent[];
     try {
-      entries = await readdir(frame.abs, { withFileTypes: true });
+      entries = readdirSync(frame.abs, { withFileTypes: true });
     } catch (error) {
       if (frame.rel === '') throw error;
       skipped.push({ path: frame.rel, reason: 'unreadable' });
@@ -246,7 +250,7 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
           skipped.push({ path, reason });
         } else if (isIgnored(ignores, `${path}/`) || excludes?.(path) === true) {
           skipped.push({ path, reason: 'ignored' });
-        } else if (options.skipNestedRepositories && (await readOptionalStat(join(abs, '.git')))) {
+        } else if (options.skipNestedRepositories && hasEntry(join(abs, '.git'))) {
           skipped.push({ path, reason: 'ignored' });
         } else {
           subdirs.push({ rel: path, abs, ignores, attributes: attrs });
@@ -267,17 +271,14 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
       }
     }
 
-    // Sizes from lstat, in parallel per directory; never open the file.
-    const sizes = await Promise.all(
-      candidates.map(async ({ abs }) => {
-        try {
-          return (await lstat(abs)).size;
-        } catch (error) {
-          if (errnoCode(error) === 'ENOENT') return -1; // Deleted while walking.
-          return -2;
-        }
-      }),
-    );
+    // Sizes from lstat; never open the file. -1: deleted while walking; -2: cannot be stat'ed.
+    const sizes = candidates.map(({ abs }) => {
+      try {
+        return lstatSync(abs, { throwIfNoEntry: false })?.size ?? -1;
+      } catch {
+        return -2;
+      }
+    });
     candidates.forEach(({ path }, i) => {
       const size = sizes[i];
       if (size === -1) return;
@@ -294,14 +295,12 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
   return { files, skipped };
 }
 
-/** Whether `path` exists (without following a final symlink); false when absent. */
-async function readOptionalStat(path: string): Promise<boolean> {
+/** Whether `path` exists (without following a final symlink); false when absent or not reachable. */
+function hasEntry(path: string): boolean {
   try {
-    await lstat(path);
-    return true;
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    if (errnoCode(error) === 'ENOTDIR') return false;
     throw error;
   }
 }
