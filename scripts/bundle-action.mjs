@@ -18,7 +18,7 @@
  * Dynamic imports of the action's own modules (the Qdrant adapter) become separate chunks
  * (dist/action/chunks/) with `splitting`, so they stay lazy.
  *
- *   node scripts/bundle-action.mjs                 # writes dist/action/index.js + dist/action/chunks/*.js
+ *   node scripts/bundle-action.mjs                 # writes dist/action/{index,embed-worker}.js + chunks/*.js
  *   node scripts/bundle-action.mjs --outdir DIR    # elsewhere (tests); DIR must sit two levels below the
  *                                                  # package root, as dist/action does (models/, node_modules/)
  */
@@ -47,7 +47,11 @@ const { values } = parseArgs({ options: { outdir: { type: 'string', default: joi
 const outdir = resolve(values.outdir);
 rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
 const result = await build({
-  entryPoints: { index: join(root, 'src', 'action', 'index.ts') },
+  // The embedding worker (WorkerEmbedder) is started from `embed-worker.js` beside the entry.
+  entryPoints: {
+    index: join(root, 'src', 'action', 'index.ts'),
+    'embed-worker': join(root, 'src', 'adapters', 'onnx', 'embed-worker.ts'),
+  },
   outdir,
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,

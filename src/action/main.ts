@@ -15,6 +15,7 @@ import { openSourceReader } from '../adapters/fs/open-source-reader.js';
 import { GithubCompareDiff } from '../adapters/github/github-compare-diff.js';
 import { defaultModelCacheDir } from '../adapters/hf/model-resolver.js';
 import { chooseDevice, systemDeviceProbe } from '../adapters/onnx/device.js';
+import type { WorkerEmbedder } from '../adapters/onnx/worker-embedder.js';
 import { BUILTIN_MODEL_ID } from '../adapters/static-model/builtin-model.js';
 import type { QdrantVectorStore } from '../adapters/qdrant/qdrant-vector-store.js';
 import {
@@ -99,7 +100,7 @@ async function runAction(env: NodeJS.ProcessEnv): Promise<void> {
     modelIsRemote && (await cachesOn())
       ? await restorePaths('model files', [modelCacheDir], modelCacheKey(inputs.model))
       : null;
-  const embedder = await core.group('Load the embedding model', () =>
+  const { embedder, loaded } = await core.group('Load the embedding model', () =>
     loadEmbedder(inputs, workspace, modelCacheDir, env, logger),
   );
   if (modelIsRemote && (await cachesOn()) && embedder && modelHit === null) {
@@ -138,6 +139,7 @@ async function runAction(env: NodeJS.ProcessEnv): Promise<void> {
       qdrant: opened.qdrant ?? null,
       logger,
       cachesOn,
+      modelLoaded: loaded,
     });
   } finally {
     await store?.close();
@@ -161,6 +163,8 @@ interface IndexRunContext {
   readonly logger: Logger;
   /** Whether the Actions cache service can be used (asked on first need). */
   readonly cachesOn: () => Promise<boolean>;
+  /** See `LoadedEmbedder.loaded`. */
+  readonly modelLoaded: Promise<void> | null;
 }
 
 async function indexRun(ctx: IndexRunContext): Promise<void> {
@@ -285,6 +289,8 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
     }
   }
 
+  await ctx.modelLoaded; // a model that cannot load fails the job, even if nothing needed embedding
+
   if (inputs.promoteAlias) {
     const target = ctx.qdrant;
     if (!target) {
@@ -334,16 +340,26 @@ function isDirectory(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
 }
 
+/**
+ * The embedder (its model loading in a worker thread), and a promise that settles when it has loaded:
+ * awaited after the pipeline, so that a broken model fails the job even when nothing needed embedding
+ * (when something did, the pipeline itself fails with the same error). Null for a lexical-only run.
+ */
+interface LoadedEmbedder {
+  readonly embedder: Embedder | null;
+  readonly loaded: Promise<void> | null;
+}
+
 async function loadEmbedder(
   inputs: ActionInputs,
   workspace: string,
   modelCacheDir: string,
   env: NodeJS.ProcessEnv,
   logger: Logger,
-): Promise<Embedder | null> {
+): Promise<LoadedEmbedder> {
   if (inputs.model === NO_MODEL) {
     core.info('model: none (a lexical-only index)');
-    return null;
+    return { embedder: null, loaded: null };
   }
   const wanted = chooseDevice(inputs.device, systemDeviceProbe, logger);
   const batchSize =
@@ -353,21 +369,25 @@ async function loadEmbedder(
     model: isDirectory(local) ? local : inputs.model,
     // In CI an unavailable model is an error, not a silent switch to another (lexical) index.
     explicit: true,
-    device: inputs.device,
+    // Probed once, here: a runner without a GPU tells the worker `cpu`, so it does not probe again.
+    device: wanted === 'cpu' ? 'cpu' : inputs.device,
     modelCacheDir,
     ...(batchSize !== undefined ? { batchSize } : {}),
     ...(env.HF_ENDPOINT ? { endpoint: env.HF_ENDPOINT } : {}),
+    // The session loads in a worker thread while the run plans, and embeds while it chunks and writes.
+    inWorker: true,
     logger,
   });
-  if (embedder && wanted === 'cuda' && embedder.device !== 'cuda') {
-    core.warning(`an NVIDIA GPU was found but CUDA could not be used; embedding on CPU (slower, same index)`);
-  }
-  if (embedder)
-    core.info(
-      `model ${embedder.info.id}@${embedder.info.revision} (${embedder.info.dims} dims) on ${embedder.device}`,
-    );
-  return embedder;
-}
+  if (!embedder) return { embedder: null, loaded: null };
+  core.info(`model ${embedder.info.id}@${embedder.info.revision} (${embedder.info.dims} dims): loading in a worker thread`);
+  const loaded = (async () => {
+    await (embedder as Partial<WorkerEmbedder>).ready;
+    if (wanted === 'cuda' && embedder.device !== 'cuda') {
+      core.warning(`an NVIDIA GPU was found but CUDA could not be used; embedding on CPU (slower, same index)`);
+    }
+  })();
+  loaded.catch(() => undefined); // awaited after the pipeline (indexRun)
+  return { embedder, loaded };}
 
 async function openActionStore(
   inputs: ActionInputs,

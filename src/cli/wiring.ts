@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { defaultModelCacheDir, resolveModel } from '../adapters/hf/model-resolver.js';
 import { BUILTIN_MODEL_ID, resolveBuiltinModel } from '../adapters/static-model/builtin-model.js';
-import { OnnxEmbedder } from '../adapters/onnx/onnx-embedder.js';
+import { WorkerEmbedder } from '../adapters/onnx/worker-embedder.js';
 import type { DeviceRequest } from '../adapters/onnx/device.js';
 import { SqliteEmbeddingCache } from '../adapters/sqlite/sqlite-embedding-cache.js';
 import { SqliteVectorStore, type SqliteWorkload } from '../adapters/sqlite/sqlite-vector-store.js';
@@ -45,6 +45,12 @@ export interface EmbedderOptions {
   readonly modelCacheDir?: string;
   /** Hugging Face endpoint (HF_ENDPOINT), default https://huggingface.co. */
   readonly endpoint?: string;
+  /**
+   * Run the model in a worker thread (`WorkerEmbedder`): for index runs, which then load the model
+   * while planning and embed while chunking and writing. The returned embedder is not loaded yet:
+   * await its `ready` to know the device or a load failure. Default false (in this thread: search).
+   */
+  readonly inWorker?: boolean;
   readonly logger: Logger;
 }
 
@@ -65,12 +71,16 @@ export async function openEmbedder(options: EmbedderOptions): Promise<Embedder |
             cacheDir: options.modelCacheDir ?? defaultModelCacheDir(),
             logger: options.logger,
           });
-    return await OnnxEmbedder.create(resolved, {
+    const sessionOptions = {
       device: options.device,
       logger: options.logger,
       ...(options.threads !== undefined ? { intraOpThreads: options.threads } : {}),
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-    });
+    };
+    if (options.inWorker) return WorkerEmbedder.start(resolved, sessionOptions);
+    // Imported here: onnxruntime-node takes ~75 ms to load, which a run embedding in a worker skips.
+    const { OnnxEmbedder } = await import('../adapters/onnx/onnx-embedder.js');
+    return await OnnxEmbedder.create(resolved, sessionOptions);
   } catch (error) {
     if (error instanceof ModelUnavailableError && !options.explicit) {
       options.logger.warn(
@@ -113,7 +123,7 @@ export function createIndexChunker(
   const tokenCounter: TokenCounterSpec | null =
     embedder === null
       ? { kind: 'estimate' }
-      : embedder instanceof OnnxEmbedder
+      : embedder.modelDir !== undefined
         ? { kind: 'tokenizer', dir: embedder.modelDir }
         : null;
   if (threads <= 1 || tokenCounter === null) {

@@ -250,10 +250,21 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   );
 
   // ---- 2..4. Filter, chunk, embed, write — in batches of files --------------------------------
+  // With an embedder that works off this thread (`Embedder.offThread`, e.g. WorkerEmbedder), one
+  // batch stays in flight: batch k is embedded while this thread chunks batch k+1 and writes batch
+  // k-1. Writes keep batch order, and per file the upsert still precedes the stale-point delete.
+  // Phase timings are this thread's: `embed` is the cache/store look-ups plus the time spent waiting
+  // for vectors (all of the embedding when the embedder runs in this thread).
+  const overlap = embedder?.offThread === true;
   const toDrop = new Set(plan.drop);
-  progress?.start('indexing', plan.index.length);
-  for (let start = 0; start < plan.index.length; start += filesPerBatch) {
-    const batchPaths = plan.index.slice(start, start + filesPerBatch);
+  type Prepared = {
+    readonly paths: number;
+    readonly fileChunks: Map<string, { chunks: Chunk[]; fileHash: string; language: string }>;
+    readonly vectors: Promise<Map<string, Float32Array>>;
+  };
+
+  /** Reads, filters and chunks one batch of files (this thread; the chunker may use workers). */
+  const chunkBatch = async (batchPaths: readonly string[]) => {
     const tChunk = performance.now();
     const fileChunks = new Map<string, { chunks: Chunk[]; fileHash: string; language: string }>();
     // Chunking is started without awaiting, so that a chunker running in worker threads
@@ -299,44 +310,52 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
       fileChunks.set(file.path, { chunks: outcome, fileHash: file.fileHash, language: file.language });
     });
     timings.chunk += performance.now() - tChunk;
+    return fileChunks;
+  };
 
-    // Resolve a vector for every distinct content hash: cache → store → embedder.
+  /** Resolves a vector for every distinct content hash of a batch: cache → store → embedder. */
+  const resolveVectors = async (
+    fileChunks: Prepared['fileChunks'],
+  ): Promise<Map<string, Float32Array>> => {
     const vectors = new Map<string, Float32Array>();
-    if (embedder && space) {
-      const tEmbed = performance.now();
-      const textByHash = new Map<string, string>();
-      for (const { chunks } of fileChunks.values()) for (const c of chunks) textByHash.set(c.contentHash, c.embedText);
-      let missing = [...textByHash.keys()];
-      if (cache && missing.length > 0) {
-        const keyOf = new Map(missing.map((h) => [embeddingCacheKey(space, h), h]));
-        const found = await cache.getMany([...keyOf.keys()]);
-        for (const [key, vector] of found) vectors.set(keyOf.get(key)!, vector);
-        counts.cacheHits += found.size;
-        missing = missing.filter((h) => !vectors.has(h));
-      }
-      if (missing.length > 0) {
-        const fromStore = await store.vectorsByContentHash(missing);
-        for (const [hash, vector] of fromStore) vectors.set(hash, vector);
-        counts.storeHits += fromStore.size;
-        if (cache && fromStore.size > 0) {
-          await cache.putMany([...fromStore].map(([h, v]) => [embeddingCacheKey(space, h), v] as const));
-        }
-        missing = missing.filter((h) => !vectors.has(h));
-      }
-      if (missing.length > 0) {
-        const embedded = await embedder.embedDocuments(missing.map((h) => textByHash.get(h)!));
-        missing.forEach((hash, i) => vectors.set(hash, embedded[i]));
-        counts.embedded += missing.length;
-        if (cache) await cache.putMany(missing.map((h, i) => [embeddingCacheKey(space, h), embedded[i]] as const));
-      }
-      timings.embed += performance.now() - tEmbed;
+    if (!embedder || !space) return vectors;
+    const textByHash = new Map<string, string>();
+    for (const { chunks } of fileChunks.values()) for (const c of chunks) textByHash.set(c.contentHash, c.embedText);
+    let missing = [...textByHash.keys()];
+    if (cache && missing.length > 0) {
+      const keyOf = new Map(missing.map((h) => [embeddingCacheKey(space, h), h]));
+      const found = await cache.getMany([...keyOf.keys()]);
+      for (const [key, vector] of found) vectors.set(keyOf.get(key)!, vector);
+      counts.cacheHits += found.size;
+      missing = missing.filter((h) => !vectors.has(h));
     }
+    if (missing.length > 0) {
+      const fromStore = await store.vectorsByContentHash(missing);
+      for (const [hash, vector] of fromStore) vectors.set(hash, vector);
+      counts.storeHits += fromStore.size;
+      if (cache && fromStore.size > 0) {
+        await cache.putMany([...fromStore].map(([h, v]) => [embeddingCacheKey(space, h), v] as const));
+      }
+      missing = missing.filter((h) => !vectors.has(h));
+    }
+    if (missing.length > 0) {
+      const embedded = await embedder.embedDocuments(missing.map((h) => textByHash.get(h)!));
+      missing.forEach((hash, i) => vectors.set(hash, embedded[i]));
+      counts.embedded += missing.length;
+      if (cache) await cache.putMany(missing.map((h, i) => [embeddingCacheKey(space, h), embedded[i]] as const));
+    }
+    return vectors;
+  };
 
-    // Upsert the batch, then delete each file's stale points.
+  /** Waits for a batch's vectors (counted as embed time), then upserts it and deletes stale points. */
+  const writeBatch = async (batch: Prepared): Promise<void> => {
+    const tWait = performance.now();
+    const vectors = await batch.vectors;
+    timings.embed += performance.now() - tWait;
     const tWrite = performance.now();
     const points: Point[] = [];
     const keepByPath = new Map<string, Set<string>>();
-    for (const [path, { chunks, fileHash, language }] of fileChunks) {
+    for (const [path, { chunks, fileHash, language }] of batch.fileChunks) {
       const keep = new Set<string>();
       const dirs = dirsOf(path);
       for (const c of chunks) {
@@ -374,7 +393,35 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
       if (deleted > 0) counts.pointsDeleted += deleted;
     }
     timings.write += performance.now() - tWrite;
-    progress?.tick(batchPaths.length);
+    progress?.tick(batch.paths);
+  };
+
+  progress?.start('indexing', plan.index.length);
+  let inFlight: Prepared | null = null;
+  let latest: Promise<unknown> | null = null;
+  try {
+    for (let start = 0; start < plan.index.length; start += filesPerBatch) {
+      const batchPaths = plan.index.slice(start, start + filesPerBatch);
+      const fileChunks = await chunkBatch(batchPaths);
+      const tEmbed = performance.now();
+      const vectors = resolveVectors(fileChunks);
+      latest = vectors.catch(() => undefined); // awaited by writeBatch; a failure meanwhile is not unhandled
+      if (!overlap) {
+        await vectors;
+        timings.embed += performance.now() - tEmbed;
+      }
+      if (inFlight) await writeBatch(inFlight);
+      inFlight = { paths: batchPaths.length, fileChunks, vectors };
+      if (!overlap) {
+        await writeBatch(inFlight);
+        inFlight = null;
+      }
+    }
+    if (inFlight) await writeBatch(inFlight);
+  } finally {
+    // After a failure, the batch still being embedded is awaited, so that no embedding or cache
+    // write of this run outlives the run.
+    await latest;
   }
   progress?.stop();
 

@@ -115,6 +115,17 @@ export interface Embedder {
   readonly device: string;
   readonly tokenCounter: TokenCounter;
   /**
+   * True when `embedDocuments` computes off the calling thread (a worker thread, a remote service):
+   * `indexTree` then embeds one batch while it chunks and writes others. Absent or false: the work
+   * happens on the calling thread, and overlapping would gain nothing.
+   */
+  readonly offThread?: boolean;
+  /**
+   * Directory of the model's tokenizer.json, when the embedder has one: chunker worker threads load
+   * their own token counter from it (`createIndexChunker`).
+   */
+  readonly modelDir?: string;
+  /**
    * Embeds documents (the document prefix is added here). Returns one vector of `info.dims`
    * per text, in input order. Throws `EmbeddingError`.
    */

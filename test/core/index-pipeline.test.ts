@@ -248,6 +248,61 @@ describe('indexTree', () => {
     expect((await stateOf(storePath))?.status).toBe('complete');
   });
 
+  it('with an off-thread embedder, batch k is embedded while k+1 is read, and the index is the same', async () => {
+    const commit = gitCommit('initial');
+    const sequential = path.join(dir, 'sequential.db');
+    await run(sequential);
+    const events: string[] = [];
+    const overlapped = path.join(dir, 'overlapped.db');
+    const report = await run(overlapped, {
+      embedder: new HashEmbedder(8, 'test/hash-embedder', { delayMs: 30, events }),
+      onRead: (p) => events.push(`read:${p}`),
+      wrap: (s) =>
+        Object.assign(Object.create(s) as VectorStore, {
+          upsert: (points: Parameters<VectorStore['upsert']>[0]) => {
+            events.push(`upsert:${points.length}`);
+            return s.upsert(points);
+          },
+        }),
+    });
+    expect(dump(overlapped)).toEqual(dump(sequential));
+    expect((await stateOf(overlapped))).toMatchObject({ status: 'complete', commit });
+    expect(report.counts.embedded).toBeGreaterThan(0);
+    // The second batch's files are read after the first batch's embedding started and before it ended.
+    const firstStart = events.indexOf(events.find((e) => e.startsWith('embed-start'))!);
+    const firstEnd = events.indexOf(events.find((e) => e.startsWith('embed-end'))!);
+    const firstUpsert = events.indexOf(events.find((e) => e.startsWith('upsert'))!);
+    expect(events.slice(firstStart + 1, firstEnd).some((e) => e.startsWith('read:'))).toBe(true);
+    expect(firstUpsert).toBeGreaterThan(firstEnd);
+  });
+
+  it('with an off-thread embedder, an embedding failure while a batch is being written is fatal, state stays, a re-run converges', async () => {
+    const storePath = path.join(dir, 'store.db');
+    gitCommit('initial');
+    const embedder = new HashEmbedder(8, 'test/hash-embedder', { delayMs: 10 });
+    embedder.failAfter = 3;
+    await expect(run(storePath, { embedder })).rejects.toThrow(/injected embedder failure/);
+    expect((await stateOf(storePath))?.status).toBe('in_progress');
+    await run(storePath, { embedder: new HashEmbedder(8, 'test/hash-embedder', { delayMs: 10 }) });
+    expect(dump(storePath)).toEqual(await fullIndexDump());
+    expect((await stateOf(storePath))?.status).toBe('complete');
+  });
+
+  it('with an off-thread embedder, a store failure while the next batch is being embedded keeps the previous state', async () => {
+    const storePath = path.join(dir, 'store.db');
+    const firstCommit = gitCommit('initial');
+    await run(storePath);
+    write('src/math.ts', 'export function mul(a: number, b: number): number {\n  return a * b;\n}\n');
+    write('src/extra.ts', 'export const x = 1;\n');
+    write('src/more.ts', 'export const y = 2;\n');
+    gitCommit('second');
+    const embedder = new HashEmbedder(8, 'test/hash-embedder', { delayMs: 10 });
+    await expect(run(storePath, { embedder, wrap: (s) => failingStore(s, 'upsert', 1) })).rejects.toThrow(/injected/);
+    expect((await stateOf(storePath))?.commit).toBe(firstCommit);
+    await run(storePath);
+    expect(dump(storePath)).toEqual(await fullIndexDump());
+  });
+
   it('an embedder failure is fatal and writes no state complete', async () => {
     const storePath = path.join(dir, 'store.db');
     gitCommit('initial');

@@ -14,10 +14,23 @@ export class HashEmbedder implements Embedder {
   readonly embeddedTexts: string[] = [];
   /** When set, `embedDocuments` throws once this many documents have been embedded. */
   failAfter: number | null = null;
+  /** Set (with `delayMs`) to act as an embedder working off the calling thread, like WorkerEmbedder. */
+  readonly offThread: boolean;
+  /** `embed-start:<n texts>` and `embed-end:<n texts>`, in order, when `events` is given. */
+  private readonly events: string[] | null;
 
-  constructor(dims = 8, id = 'test/hash-embedder') {
+  constructor(
+    dims = 8,
+    id = 'test/hash-embedder',
+    options: { readonly delayMs?: number; readonly events?: string[] } = {},
+  ) {
     this.info = { id, revision: 'v1', dims, maxTokens: 256, pooling: 'mean', queryPrefix: '', documentPrefix: '' };
+    this.offThread = options.delayMs !== undefined;
+    this.delayMs = options.delayMs ?? 0;
+    this.events = options.events ?? null;
   }
+
+  private readonly delayMs: number;
 
   vectorOf(text: string): Float32Array {
     const digest = createHash('sha256').update(text).digest();
@@ -32,11 +45,19 @@ export class HashEmbedder implements Embedder {
   }
 
   embedDocuments(texts: readonly string[]): Promise<Float32Array[]> {
+    this.events?.push(`embed-start:${texts.length}`);
     if (this.failAfter !== null && this.embeddedTexts.length + texts.length > this.failAfter) {
       return Promise.reject(new Error('injected embedder failure'));
     }
     this.embeddedTexts.push(...texts);
-    return Promise.resolve(texts.map((t) => this.vectorOf(t)));
+    const vectors = texts.map((t) => this.vectorOf(t));
+    if (!this.offThread) return Promise.resolve(vectors);
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        this.events?.push(`embed-end:${texts.length}`);
+        resolve(vectors);
+      }, this.delayMs),
+    );
   }
 
   embedQuery(text: string): Promise<Float32Array> {
