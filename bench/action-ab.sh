@@ -5,7 +5,9 @@
 #   OLD = the action built from commit $OLD_REF (a git worktree in $OLD_DIR, node_modules linked),
 #         on its own copy of the repository, its own store and its own fake Actions cache, cold-indexed
 #         by OLD itself first (so the store and cache have OLD's layout);
-#   NEW = this checkout's dist/ on the kept workspace of the action benchmark.
+#   NEW = this checkout's dist/action, copied into the benchmark's installed action, on the kept workspace.
+# Both run without a loader hook: their node_modules is the installed action's (links to this
+# checkout's packages, with the fake @actions/cache).
 #
 # Needs a kept action benchmark workspace: `npm run bench -- --only action --keep` first.
 # Usage: OLD_REF=<commit> ROUNDS=4 bash bench/action-ab.sh   (prints one line per run: wall time of the
@@ -16,12 +18,15 @@ W=$(ls -d "$REPO_ROOT"/bench/.work/run-*/action | tail -1)
 OLD_REF=${OLD_REF:?set OLD_REF to the commit to compare against}
 OLD_DIR=${OLD_DIR:-/tmp/codeidx-ab-old}
 ROUNDS=${ROUNDS:-4}
+INSTALL=$W/installed-action
 if [ ! -f "$OLD_DIR/dist/action/index.js" ]; then
   git -C "$REPO_ROOT" worktree add -f "$OLD_DIR" "$OLD_REF" -q
   ln -sfn "$REPO_ROOT/node_modules" "$OLD_DIR/node_modules"
-  (cd "$OLD_DIR" && npx tsc -p tsconfig.build.json)
+  (cd "$OLD_DIR" && if grep -q bundle-action package.json; then npm run build --silent; else npx tsc -p tsconfig.build.json; fi)
 fi
+ln -sfn "$INSTALL/node_modules" "$OLD_DIR/node_modules"
 (cd "$REPO_ROOT" && npm run build --silent)
+rm -rf "$INSTALL/dist/action" && cp -r "$REPO_ROOT/dist/action" "$INSTALL/dist/action"
 
 run() { # label dir repo store fake before after created
   local label=$1 dir=$2 repo=$3 store=$4 fake=$5 before=$6 after=$7 created=$8
@@ -33,7 +38,7 @@ run() { # label dir repo store fake before after created
     GITHUB_STEP_SUMMARY="$R/summary.md" GITHUB_REPOSITORY=bench/monorepo GITHUB_WORKSPACE="$repo" GITHUB_RUN_ID="$RANDOM$RANDOM" \
     GITHUB_RUN_ATTEMPT=1 GITHUB_SHA="$after" GITHUB_REF=refs/heads/main RUNNER_TEMP="$R/runner-temp" HF_ENDPOINT=http://127.0.0.1:9 \
     CODEIDX_MODEL_CACHE="$W/model-cache" CODEIDX_BENCH_FAKE_CACHE="$fake" INPUT_STORE_PATH="$store" \
-    node --import "file://$W/hooks/register.mjs" "$dir/dist/action/index.js" > "$R/stdout" 2>&1) || { echo "$label FAILED"; tail -5 "$R/stdout"; exit 1; }
+    node "$dir/dist/action/index.js" > "$R/stdout" 2>&1) || { echo "$label FAILED"; tail -5 "$R/stdout"; exit 1; }
   t1=$(date +%s.%N)
   printf '%s wall %.2f s | %s\n' "$label" "$(echo "$t1 - $t0" | bc)" "$(grep -o 'Duration</td><td>[^<]*' "$R/summary.md" | sed 's/.*<td>//')"
 }
@@ -53,5 +58,5 @@ for i in $(seq 1 "$ROUNDS"); do
      git -c user.email=bench@codeidx -c user.name=bench commit -qm "A/B rename round $i")
   done
   run OLD "$OLD_DIR" "$OLD_REPO" "$W/ab-old-store" "$W/ab-old-fake" "$(git -C "$OLD_REPO" rev-parse HEAD~1)" "$(git -C "$OLD_REPO" rev-parse HEAD)" false
-  run NEW "$REPO_ROOT" "$NEW_REPO" "$W/store" "$W/fake-actions-cache" "$(git -C "$NEW_REPO" rev-parse HEAD~1)" "$(git -C "$NEW_REPO" rev-parse HEAD)" false
+  run NEW "$INSTALL" "$NEW_REPO" "$W/store" "$W/fake-actions-cache" "$(git -C "$NEW_REPO" rev-parse HEAD~1)" "$(git -C "$NEW_REPO" rev-parse HEAD)" false
 done

@@ -2,8 +2,9 @@
  * Benchmark `action`: the GitHub Action through its real entry point, `node dist/action/index.js`
  * (what action.yml's "Index" step runs), one child process per workflow run, driven like the runner
  * drives it: an event payload at GITHUB_EVENT_PATH, INPUT_* variables, GITHUB_OUTPUT and
- * GITHUB_STEP_SUMMARY files, a fresh RUNNER_TEMP. `@actions/cache` is replaced (a Node module
- * resolve hook, `--import`) by a folder-backed fake with the real service's key matching, so the
+ * GITHUB_STEP_SUMMARY files, a fresh RUNNER_TEMP. The action runs from an installed copy (its
+ * dist/action, models/ and a node_modules/ of links to this checkout's packages) in which
+ * `@actions/cache` is a folder-backed fake with the real service's key matching, so the
  * embedding cache really is restored into RUNNER_TEMP and saved after every run — local disk, not
  * the network. The store is the embedded SQLite one (Qdrant only with QDRANT_URL set).
  *
@@ -22,10 +23,10 @@
  * @module bench/suites/action
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openEmbedder } from '../../src/cli/wiring.js';
 import { ensureBuilt } from '../lib/cli-process.js';
@@ -52,7 +53,7 @@ const REF = 'refs/heads/main';
 const PYTHON_STDLIB = '/usr/lib/python3.11';
 const PYTHON_PACKAGES = '/usr/lib/python3/dist-packages';
 
-// ---- the fake @actions/cache and the resolve hook that substitutes it ---------------------------
+// ---- the fake @actions/cache, and the installed action that uses it -------------------------------
 
 const FAKE_CACHE_JS = `// Folder-backed stand-in for @actions/cache (codeidx benchmark). Entries: <dir>/<n>/{key,0,1,...}.
 import fs from 'node:fs';
@@ -90,24 +91,35 @@ export async function saveCache(paths, key) {
 }
 `;
 
-const HOOKS_JS = `const FAKE = new URL('./fake-actions-cache.mjs', import.meta.url).href;
-export async function resolve(specifier, context, next) {
-  if (specifier === '@actions/cache') return { url: FAKE, shortCircuit: true };
-  return next(specifier, context);
-}
-`;
-
-const REGISTER_JS = `import { register } from 'node:module';
-register(new URL('./hooks.mjs', import.meta.url));
-`;
-
-/** Writes the fake cache and its loader hook into `dir`; returns the `--import` file. */
-function writeFakeCacheHook(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'fake-actions-cache.mjs'), FAKE_CACHE_JS);
-  writeFileSync(join(dir, 'hooks.mjs'), HOOKS_JS);
-  writeFileSync(join(dir, 'register.mjs'), REGISTER_JS);
-  return join(dir, 'register.mjs');
+/**
+ * Installs the action as a runner would find it, at `dir`: a copy of dist/action (the bundle and its
+ * worker), models/ linked, and a node_modules/ whose entries link to this checkout's packages — except
+ * `@actions/cache`, which is the fake. No loader hook is needed, so the child process starts as the
+ * runner's `node dist/action/index.js` does (a `--import` resolve hook cost ~0.1 s of start-up).
+ * Returns the entry file.
+ */
+export function installActionCopy(repoRoot: string, dir: string): string {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'dist'), { recursive: true });
+  cpSync(join(repoRoot, 'dist', 'action'), join(dir, 'dist', 'action'), { recursive: true });
+  symlinkSync(join(repoRoot, 'models'), join(dir, 'models'));
+  symlinkSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
+  const modules = join(repoRoot, 'node_modules');
+  for (const name of readdirSync(modules)) {
+    if (name === '@actions') continue;
+    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    symlinkSync(join(modules, name), join(dir, 'node_modules', name));
+  }
+  for (const name of readdirSync(join(modules, '@actions'))) {
+    if (name === 'cache') continue;
+    mkdirSync(join(dir, 'node_modules', '@actions'), { recursive: true });
+    symlinkSync(join(modules, '@actions', name), join(dir, 'node_modules', '@actions', name));
+  }
+  const fake = join(dir, 'node_modules', '@actions', 'cache');
+  mkdirSync(fake, { recursive: true });
+  writeFileSync(join(fake, 'package.json'), JSON.stringify({ name: '@actions/cache', type: 'module', exports: './index.mjs' }));
+  writeFileSync(join(fake, 'index.mjs'), FAKE_CACHE_JS);
+  return join(dir, 'dist', 'action', 'index.js');
 }
 
 // ---- one workflow run ----------------------------------------------------------------------------
@@ -241,7 +253,8 @@ interface ActionEnv {
   readonly repoRoot: string;
   readonly workspace: string;
   readonly scratch: string;
-  readonly importHook: string;
+  /** The installed action's entry (see `installActionCopy`). */
+  readonly entry: string;
   readonly fakeCacheDir: string;
   readonly storePath: string;
   readonly qdrantUrl: string | null;
@@ -286,7 +299,7 @@ async function runActionProcess(env: ActionEnv, spec: RunSpec): Promise<ActionRu
     CODEIDX_BENCH_FAKE_CACHE: env.fakeCacheDir,
   };
   for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.toUpperCase()}`] = value;
-  const entry = join(env.repoRoot, 'dist', 'action', 'index.js');
+  const { entry } = env;
   env.log(`action: ${spec.label} ...`);
   const { code, wallMs, events, text, stderr } = await new Promise<{
     code: number;
@@ -296,7 +309,7 @@ async function runActionProcess(env: ActionEnv, spec: RunSpec): Promise<ActionRu
     stderr: string;
   }>((done, fail) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['--import', pathToFileURL(env.importHook).href, entry], {
+    const child = spawn(process.execPath, [entry], {
       cwd: env.workspace,
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -535,7 +548,7 @@ export async function runAction(ctx: BenchContext): Promise<SectionResult> {
     repoRoot,
     workspace,
     scratch,
-    importHook: writeFakeCacheHook(join(scratch, 'hooks')),
+    entry: installActionCopy(repoRoot, join(scratch, 'installed-action')),
     fakeCacheDir: join(scratch, 'fake-actions-cache'),
     storePath: join(scratch, 'store'),
     qdrantUrl,
@@ -650,7 +663,7 @@ export async function runAction(ctx: BenchContext): Promise<SectionResult> {
     notes: [
       `Repository: one commit of ${fmt(repo.files.length)} files — ${repo.parts} (Go + this Debian image's Python standard library, without __pycache__, are fewer than ${fmt(target)} files, so Debian's Python packages fill up). The reader skips vendor folders, testdata and binaries, hence "seen" < files.`,
       'Every run is a new `node dist/action/index.js` process (action.yml\'s Index step) with GITHUB_EVENT_PATH (a push payload with before/after, or a schedule payload), INPUT_* (defaults; `store-path` outside the tree), GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and a fresh RUNNER_TEMP. ' +
-        '`@actions/cache` is replaced through a Node resolve hook (`--import`) by a folder-backed fake with the service\'s key matching, so the embedding cache is restored into RUNNER_TEMP and saved by local copies: the real service\'s network transfer is not in these figures. The action runs with its default `cache-restore: lazy`: it looks the newest entry up (`lookupOnly`), estimates its download from the size in its key (1 s + size at 50 MB/s) and restores it only once this run has spent that long embedding — none of the runs after the cold one does, so none restores or saves (the "cache restore" step is absent; the cold run\'s is the look-up that found no entry).',
+        'The action runs from an installed copy (dist/action, models/, node_modules/ linked to this checkout\'s packages, no loader hook) in which `@actions/cache` is a folder-backed fake with the service\'s key matching, so the embedding cache is restored into RUNNER_TEMP and saved by local copies: the real service\'s network transfer is not in these figures. The action runs with its default `cache-restore: lazy`: it looks the newest entry up (`lookupOnly`), estimates its download from the size in its key (1 s + size at 50 MB/s) and restores it only once this run has spent that long embedding — none of the runs after the cold one does, so none restores or saves (the "cache restore" step is absent; the cold run\'s is the look-up that found no entry).',
       `Store: ${qdrantUrl ? `Qdrant at ${qdrantUrl}` : 'embedded SQLite only — QDRANT_URL was not set, so the Qdrant variant was skipped'}. Model: the default built-in \`codeidx-static\` (int8 bag-of-words, no network).`,
       'Pipeline phases come from the job summary (0.01 s resolution): plan = state read + listing + git diff (push) or hashing every file (schedule); chunk = read + tree-sitter; embed = cache/store look-ups + inference; write = upserts + stale deletes.',
       `(a) A rename keeps the content but the embedded text's header holds the path, so every chunk of a moved file is a new text: ${fmt(rename.summary.embedded)} texts embedded (cache/store hits: ${rename.summary.hits}). With codeidx-static that costs ${fmtMs(rename.summary.embed)}; with a MiniLM-size model it would be about ${fmtMs(rename.summary.embedded * minilm.msPerText)} of inference (estimate: texts × measured ms/text).`,
