@@ -2,7 +2,7 @@
  * Mines (docstring, code) pairs for training and evaluating `codeidx-static`, with the project's own
  * walker (`openSourceReader`), file filter (`classifyFile`) and chunker (`TreeSitterChunker`).
  *
- *   npx tsx scripts/mine-pairs.ts [--out .data] [--limit-units N]
+ *   npx tsx scripts/mine-pairs.ts [--out .data] [--limit-units N] [--valid-suite] [--npm-only FILE] [--suite1 FILE]
  *   npx tsx scripts/mine-pairs.ts --extra go                    # → pairs/extra-go.jsonl
  *   npx tsx scripts/mine-pairs.ts --extra python,npm [--npm-root /tmp/corpus/node_modules]
  *
@@ -37,6 +37,15 @@
  * - eval-corpus/: every source file of the test units, with the mined docstrings removed (suite 1 index).
  * - eval/suite1-heldout.jsonl (written to the repo's eval/ directory): a seeded sample of test pairs
  *   as eval queries whose relevant location is the function in eval-corpus.
+ * - with `--valid-suite`, also a model-selection suite built the same way from the valid split:
+ *   valid-corpus/ (every source file of the valid units, mined docstrings removed) and
+ *   suite-valid.jsonl (every valid pair as a query; under --out, never in eval/). Suites 1 and 2 are
+ *   test data; candidates are compared on this suite.
+ * - base npm units are only the packages listed in scripts/static-model/npm-base-packages.txt (one a
+ *   line; `--npm-only FILE` names another list): the top-level packages of the package-lock.json the
+ *   committed suite 1 was mined from, so that the splits and suite 1 are reproduced byte for byte after
+ *   dependencies were added to the project; `--suite1 FILE` writes suite 1 to FILE instead of
+ *   eval/suite1-heldout.jsonl.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
@@ -393,6 +402,15 @@ async function main(): Promise<void> {
   const extraArg = args.indexOf('--extra');
   const extra = extraArg >= 0 ? (args[extraArg + 1] ?? '').split(',').filter((x) => x !== '') : null;
   const npmRootArg = args.indexOf('--npm-root');
+  const validSuite = args.includes('--valid-suite');
+  const npmOnlyArg = args.indexOf('--npm-only');
+  // Base npm units: the packages listed in scripts/static-model/npm-base-packages.txt (the top-level
+  // packages of the package-lock.json suite 1 was mined from), so that dependencies added to the
+  // project later do not move units between splits and change the seeded suite 1.
+  const npmOnlyFile = npmOnlyArg >= 0 ? resolve(args[npmOnlyArg + 1] ?? '') : join(ROOT, 'scripts', 'static-model', 'npm-base-packages.txt');
+  const npmOnly = new Set(readFileSync(npmOnlyFile, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== ''));
+  const suite1Arg = args.indexOf('--suite1');
+  const suite1Path = suite1Arg >= 0 ? resolve(args[suite1Arg + 1] ?? '') : join(ROOT, 'eval', 'suite1-heldout.jsonl');
   const npmRoot = npmRootArg >= 0 ? resolve(args[npmRootArg + 1] ?? '') : '/tmp/corpus/node_modules';
   if (!existsSync(join(MODEL_DIR, 'tokenizer.json'))) {
     throw new Error(`${MODEL_DIR}/tokenizer.json is missing: run scripts/static-model/write-tokenizer.ts first`);
@@ -401,7 +419,9 @@ async function main(): Promise<void> {
   const chunker = new TreeSitterChunker({ tokenCounter: tokenizer, maxTokens: MAX_CODE_TOKENS, minTokens: 0 });
   const corpus = join(out, 'eval-corpus');
   mkdirSync(join(out, 'pairs'), { recursive: true });
+  const validCorpus = join(out, 'valid-corpus');
   if (extra === null) rmSync(corpus, { recursive: true, force: true });
+  if (extra === null && validSuite) rmSync(validCorpus, { recursive: true, force: true });
 
   // Test units first: a duplicate of a test pair is dropped from train, never the reverse.
   const order: Record<Split, number> = { test: 0, valid: 1, train: 2 };
@@ -410,7 +430,7 @@ async function main(): Promise<void> {
     ...(extra?.includes('python') ? debianPythonUnits() : []),
     ...(extra?.includes('npm') ? npmUnits(npmRoot, true) : []),
   ];
-  const units = (extra !== null ? extraUnits() : [...goUnits(), ...pythonUnits(), ...npmUnits()])
+  const units = (extra !== null ? extraUnits() : [...goUnits(), ...pythonUnits(), ...npmUnits().filter((u) => npmOnly.has(u.name.slice('npm:'.length)))])
     .slice(0, limit)
     .sort((a, b) => order[splitOf(a.name)] - order[splitOf(b.name)] || a.name.localeCompare(b.name));
   const streams: Record<Split, WriteStream> =
@@ -436,6 +456,7 @@ async function main(): Promise<void> {
   }
   const counts: Record<string, number> = {};
   const testPairs: Pair[] = [];
+  const validPairs: Pair[] = [];
   let files = 0;
   const t0 = performance.now();
   for (const [ui, unit] of units.entries()) {
@@ -513,9 +534,15 @@ async function main(): Promise<void> {
         streams[split].write(`${JSON.stringify(record)}\n`);
         counts[`${split}:${unit.source}`] = (counts[`${split}:${unit.source}`] ?? 0) + 1;
         if (split === 'test') testPairs.push(pair);
+        if (split === 'valid' && extra === null) validPairs.push(pair);
       }
       if (split === 'test') {
         const target = join(corpus, path);
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, fileLines.filter((_, l) => !removed.has(l)).join('\n'));
+      }
+      if (split === 'valid' && validSuite && extra === null) {
+        const target = join(validCorpus, path);
         mkdirSync(dirname(target), { recursive: true });
         writeFileSync(target, fileLines.filter((_, l) => !removed.has(l)).join('\n'));
       }
@@ -537,13 +564,22 @@ async function main(): Promise<void> {
     [sample[i], sample[j]] = [sample[j], sample[i]];
   }
   const chosen = sample.slice(0, SUITE1_SIZE).sort((a, b) => a.id.localeCompare(b.id));
-  mkdirSync(join(ROOT, 'eval'), { recursive: true });
+  mkdirSync(dirname(suite1Path), { recursive: true });
   writeFileSync(
-    join(ROOT, 'eval', 'suite1-heldout.jsonl'),
+    suite1Path,
     chosen
       .map((p) => JSON.stringify({ query: p.query, relevant: [{ path: p.path, startLine: p.startLine, endLine: p.endLine, symbol: p.symbol }] }))
       .join('\n') + '\n',
   );
+  if (validSuite) {
+    // Model-selection suite: every valid pair, same record shape as suite 1, kept out of eval/.
+    const valid = [...validPairs].sort((a, b) => a.id.localeCompare(b.id));
+    writeFileSync(
+      join(out, 'suite-valid.jsonl'),
+      valid.map((p) => JSON.stringify({ query: p.query, relevant: [{ path: p.path, startLine: p.startLine, endLine: p.endLine, symbol: p.symbol }] })).join('\n') + '\n',
+    );
+    process.stderr.write(`wrote ${join(out, 'suite-valid.jsonl')} (${valid.length} queries) and ${validCorpus}\n`);
+  }
   const summary = { units: units.length, files, counts, testPairs: testPairs.length, suite1: chosen.length, seconds: Math.round((performance.now() - t0) / 1000) };
   writeFileSync(join(out, 'pairs', 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   process.stderr.write(`${JSON.stringify(summary)}\n`);

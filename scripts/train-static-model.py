@@ -41,17 +41,102 @@ VOCAB = 30522
 SPECIAL = [0, 100, 101, 102, 103]  # [PAD] [UNK] [CLS] [SEP] [MASK]
 
 
-def load(path, limit=None):
-    qs, cs = [], []
+def load(path, limit=None, meta=None):
+    """Token ids of (query, code) pairs; `meta` (a list) receives (unit, path) of each kept pair."""
+    qs, cs, ms = [], [], []
     with open(path, encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
             qs.append([t for t in r["queryIds"] if t not in SPECIAL_SET])
             cs.append([t for t in r["codeIds"] if t not in SPECIAL_SET])
+            ms.append((r.get("unit", ""), r.get("path", "")))
             if limit and len(qs) >= limit:
                 break
     keep = [i for i in range(len(qs)) if qs[i] and cs[i]]
+    if meta is not None:
+        meta.extend(ms[i] for i in keep)
     return [qs[i] for i in keep], [cs[i] for i in keep]
+
+
+def grouped_order(meta, group_by, group_size, rng):
+    """One epoch's order of pair indices: pairs of one unit (or file) shuffled and cut into groups of
+    `group_size`; the groups are shuffled and concatenated, so consecutive batch slices hold several
+    groups and the in-batch negatives of a pair include other functions of its own unit/file."""
+    key = 0 if group_by == "unit" else 1
+    buckets = {}
+    for i, m in enumerate(meta):
+        buckets.setdefault(m[key], []).append(i)
+    groups = []
+    for k in sorted(buckets):
+        idx = buckets[k]
+        rng.shuffle(idx)
+        for j in range(0, len(idx), group_size):
+            groups.append(idx[j:j + group_size])
+    rng.shuffle(groups)
+    return [i for g in groups for i in g]
+
+
+def mine_hard_negatives(qs, cs, meta, k):
+    """For each pair, the k code chunks of the same unit (other pairs) most BM25-similar to its query
+    (BM25 k1 1.2, b 0.75, idf over the unit's code chunks); -1 where the unit is too small."""
+    out = np.full((len(qs), k), -1, dtype=np.int64)
+    units = {}
+    for i, m in enumerate(meta):
+        units.setdefault(m[0], []).append(i)
+    for idx in units.values():
+        n = len(idx)
+        if n < 2:
+            continue
+        vocab = {}
+        rows, cols, vals = [], [], []
+        lens = np.zeros(n, dtype=np.float32)
+        for r, i in enumerate(idx):
+            tf = {}
+            for t in cs[i]:
+                tf[t] = tf.get(t, 0) + 1
+            lens[r] = len(cs[i])
+            for t, c in tf.items():
+                rows.append(r)
+                cols.append(vocab.setdefault(t, len(vocab)))
+                vals.append(c)
+        rows, cols, vals = np.array(rows), np.array(cols), np.array(vals, dtype=np.float32)
+        df = np.bincount(cols, minlength=len(vocab)).astype(np.float32)
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        avg = lens.mean()
+        w = vals * 2.2 / (vals + 1.2 * (0.25 + 0.75 * lens[rows] / avg)) * idf[cols]
+        code = np.zeros((n, len(vocab)), dtype=np.float32)
+        code[rows, cols] = w
+        query = np.zeros((n, len(vocab)), dtype=np.float32)
+        for r, i in enumerate(idx):
+            for t in set(qs[i]):
+                c = vocab.get(t)
+                if c is not None:
+                    query[r, c] = 1.0
+        scores = query @ code.T
+        np.fill_diagonal(scores, -np.inf)
+        kk = min(k, n - 1)
+        top = np.argsort(-scores, axis=1)[:, :kk]
+        out[np.array(idx), :kk] = np.array(idx)[top]
+    return out
+
+
+def unit_mrr(model, qs, cs, meta):
+    """Validation MRR within units: each query ranked against the code chunks of its own unit only
+    (closer to the suite, which ranks against all chunks of the same packages)."""
+    units = {}
+    for i, m in enumerate(meta):
+        units.setdefault(m[0], []).append(i)
+    with torch.no_grad():
+        q = model.encode(model.query, qs)
+        c = model.encode(model.code, cs)
+        total = 0.0
+        for idx in units.values():
+            t = torch.tensor(idx)
+            scores = q[t] @ c[t].T
+            correct = scores.diagonal().unsqueeze(1)
+            ranks = (scores > correct).sum(1) + 1
+            total += (1.0 / ranks.float()).sum().item()
+    return total / len(qs)
 
 
 SPECIAL_SET = set(SPECIAL)
@@ -172,6 +257,10 @@ def main():
     ap.add_argument("--extra", nargs="*", default=[], help="extra training-only pair files (scripts/mine-pairs.ts --extra), e.g. .data/pairs/extra-go.jsonl")
     ap.add_argument("--lr-decay", action="store_true", help="linear learning-rate decay to 10%% over --epochs")
     ap.add_argument("--evals-per-epoch", type=int, default=1, help="validation checks per epoch (best checkpoint kept)")
+    ap.add_argument("--group-by", choices=["none", "unit", "file"], default="none", help="build batches from groups of pairs of one unit/file (in-unit negatives)")
+    ap.add_argument("--group-size", type=int, default=32, help="pairs per group with --group-by")
+    ap.add_argument("--hard-negs", type=int, default=0, help="add the K most BM25-similar code chunks of the same unit per query as extra negatives (query→code side)")
+    ap.add_argument("--select", choices=["global", "unit"], default="global", help="checkpoint selection: validation MRR against all valid code (global) or within each valid unit (unit)")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--metrics", default=".data/train-metrics.json")
     args = ap.parse_args()
@@ -180,13 +269,19 @@ def main():
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     t0 = time.time()
-    tq, tc = load(os.path.join(args.pairs, "train.jsonl"))
+    tmeta, vmeta = [], []
+    tq, tc = load(os.path.join(args.pairs, "train.jsonl"), meta=tmeta)
     for path in args.extra:
-        eq, ec = load(path)
+        eq, ec = load(path, meta=tmeta)
         print(f"extra {path}: {len(eq)} pairs", flush=True)
         tq += eq
         tc += ec
-    vq, vc = load(os.path.join(args.pairs, "valid.jsonl"))
+    vq, vc = load(os.path.join(args.pairs, "valid.jsonl"), meta=vmeta)
+    hard = None
+    if args.hard_negs > 0:
+        th = time.time()
+        hard = mine_hard_negatives(tq, tc, tmeta, args.hard_negs)
+        print(f"hard negatives: {args.hard_negs} per query, {int((hard >= 0).sum())} mined in {time.time() - th:.0f} s", flush=True)
     print(f"train {len(tq)} pairs, valid {len(vq)} pairs, loaded in {time.time() - t0:.0f} s", flush=True)
 
     model = Encoder(args.dims, args.tables)
@@ -206,7 +301,10 @@ def main():
     step_no = 0
     stop = False
     for epoch in range(1, args.epochs + 1):
-        rng.shuffle(order)
+        if args.group_by != "none":
+            order = grouped_order(tmeta, args.group_by, args.group_size, rng)
+        else:
+            rng.shuffle(order)
         total, steps = 0.0, 0
         for i in range(0, len(order) - args.batch + 1, args.batch):
             if args.lr_decay:
@@ -217,9 +315,22 @@ def main():
             idx = order[i:i + args.batch]
             q = model.encode(model.query, [tq[j] for j in idx], args.drop, rng)
             c = model.encode(model.code, [tc[j] for j in idx], args.drop, rng)
-            logits = (q @ c.T) * model.log_scale.exp().clamp(max=100.0)
+            temp = model.log_scale.exp().clamp(max=100.0)
+            logits = (q @ c.T) * temp
             labels = torch.arange(len(idx))
-            loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
+            if hard is not None:
+                # Extra code columns for the query→code loss: each query's mined in-unit hard negatives
+                # (a negative that is itself in the batch stays as an in-batch column only).
+                in_batch = set(idx)
+                hn = sorted({int(h) for j in idx for h in hard[j] if h >= 0 and int(h) not in in_batch})
+                if hn:
+                    ch = model.encode(model.code, [tc[j] for j in hn], args.drop, rng)
+                    q2c = torch.cat([logits, (q @ ch.T) * temp], dim=1)
+                else:
+                    q2c = logits
+                loss = (F.cross_entropy(q2c, labels) + F.cross_entropy(logits.T, labels)) / 2
+            else:
+                loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
             for opt in opts:
                 opt.zero_grad()
             loss.backward()
@@ -234,10 +345,12 @@ def main():
             if steps % check_every == 0 or steps == steps_per_epoch:
                 at = round(epoch - 1 + steps / steps_per_epoch, 2)
                 model.eval()
-                v = mrr(model, vq, vc)
+                vg = mrr(model, vq, vc)
+                vu = unit_mrr(model, vq, vc, vmeta)
                 model.train()
-                history.append({"epoch": at, "loss": round(total / max(steps, 1), 4), "valid_mrr": round(v, 4)})
-                print(f"epoch {at} loss {total / max(steps, 1):.4f} valid MRR {v:.4f} scale {model.log_scale.exp().item():.1f} ({time.time() - t0:.0f} s)", flush=True)
+                v = vu if args.select == "unit" else vg
+                history.append({"epoch": at, "loss": round(total / max(steps, 1), 4), "valid_mrr": round(vg, 4), "valid_unit_mrr": round(vu, 4)})
+                print(f"epoch {at} loss {total / max(steps, 1):.4f} valid MRR {vg:.4f} unit MRR {vu:.4f} scale {model.log_scale.exp().item():.1f} ({time.time() - t0:.0f} s)", flush=True)
                 if v > best[0]:
                     best = (v, at, {k: p.detach().clone() for k, p in model.named_parameters()})
                 if (time.time() - t0) / 60 > args.max_minutes:
@@ -264,7 +377,8 @@ def main():
     model.query.data.copy_(torch.from_numpy(q.astype(np.float32) * scale[:, None]))
     model.eval()
     qmrr = mrr(model, vq, vc)
-    print(f"int8 valid MRR {qmrr:.4f}", flush=True)
+    qumrr = unit_mrr(model, vq, vc, vmeta)
+    print(f"int8 valid MRR {qmrr:.4f} unit MRR {qumrr:.4f}", flush=True)
     with open(onnx_path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     # Reference vectors for the runtime test: the first 3 validation queries, through the NumPy forward.
@@ -280,13 +394,14 @@ def main():
         "documentPrefix": "",
         "model": "model.onnx",
         "sha256": digest,
-        "training": {"command": " ".join(["python3", "scripts/train-static-model.py"] + sys.argv[1:]), "valid_mrr_float": round(best[0], 4), "valid_mrr_int8": round(qmrr, 4), "best_epoch": best[1], "train_pairs": len(tq), "valid_pairs": len(vq), "seed": args.seed},
+        "training": {"command": " ".join(["python3", "scripts/train-static-model.py"] + sys.argv[1:]), "valid_mrr_float": round(best[0], 4) if args.select == "global" else None, "valid_unit_mrr_float": round(best[0], 4) if args.select == "unit" else None, "valid_mrr_int8": round(qmrr, 4), "valid_unit_mrr_int8": round(qumrr, 4), "select": args.select, "best_epoch": best[1], "train_pairs": len(tq), "valid_pairs": len(vq), "seed": args.seed},
         "reference": {"input_ids": ref_ids, "first8": [[round(float(x), 6) for x in row[:8]] for row in ref]},
     }
     with open(os.path.join(args.out, "codeidx-model.json"), "w") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
     metrics["valid_mrr_int8"] = round(qmrr, 4)
+    metrics["valid_unit_mrr_int8"] = round(qumrr, 4)
     metrics["sha256"] = digest
     with open(args.metrics, "w") as f:
         json.dump(metrics, f, indent=2)
