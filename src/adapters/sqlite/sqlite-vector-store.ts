@@ -4,9 +4,7 @@
  *
  * Layout (schema version 2):
  * - `meta(key, value)`: `format` = "codeidx-sqlite-store", `schema_version`, `space` (JSON or "null").
- * - `chunks`: one row per point, the payload of DESIGN.md; indexes on (repo, ref, path, file_hash) and content_hash.
- * - `chunk_files`: one row per (repo, ref, path, file_hash) with its chunk count, kept by triggers on
- *   `chunks` (`indexedFiles` reads it; added to older stores by their first indexing open).
+ * - `chunks`: one row per point, the payload of DESIGN.md; indexes on (repo, ref, path) and content_hash.
  * - `chunks_fts`: contentless FTS5 (contentless_delete=1) over code-aware tokens (`lexicalTokens`) of
  *   symbol, path and code in three columns, ranked by `bm25()` with column weights.
  * - `chunk_vectors`: `vec0` with cosine distance, partitioned by repo and ref (tenant isolation and
@@ -334,8 +332,6 @@ export class SqliteVectorStore implements VectorStore {
   private readonly hasBits: boolean;
   private readonly tokenizer = new MemoLexicalTokens();
   private db: Database.Database | null = null;
-  /** Whether the store has `chunk_files` (stores from before it get it on their first indexing open). */
-  private hasFileTable = false;
   /** Prepared statements by SQL text, for the open handle (cleared on close). */
   private readonly statements = new Map<string, Database.Statement>();
   /** Point counts per partition key ("" = whole store), valid while `countsVersion` holds. */
@@ -456,11 +452,7 @@ export class SqliteVectorStore implements VectorStore {
       db.pragma(`cache_size = ${-this.tuning.cacheKib}`);
       db.pragma('temp_store = MEMORY');
       if (meta === null) this.createSchema(db);
-      else if (this.workload === 'index') {
-        upgradeScopeIndex(db);
-        upgradeFileTable(db);
-      }
-      this.hasFileTable = hasTable(db, 'chunk_files');
+      else if (this.workload === 'index') upgradeScopeIndex(db);
       // Document frequencies for the common-term cutoff; TEMP, so the file is not changed.
       db.exec("CREATE VIRTUAL TABLE temp.chunks_fts_vocab USING fts5vocab(main, 'chunks_fts', 'row')");
       this.db = db;
@@ -502,7 +494,6 @@ export class SqliteVectorStore implements VectorStore {
         );
         CREATE TABLE states (repo TEXT NOT NULL, ref TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (repo, ref));
       `);
-      db.exec(FILE_TABLE_SQL);
       if (space) {
         db.exec(
           `CREATE VIRTUAL TABLE chunk_vectors USING vec0(
@@ -735,12 +726,9 @@ export class SqliteVectorStore implements VectorStore {
 
   indexedFiles(scope: RefScope): Promise<Map<string, string[]>> {
     return this.run('list indexed files', (db) => {
-      // The file table has a row per (path, file hash); the chunks index has one per chunk (25× more).
       const rows = db
         .prepare<[string, string], { path: string; file_hash: string }>(
-          this.hasFileTable
-            ? 'SELECT path, file_hash FROM chunk_files WHERE repo = ? AND ref = ? ORDER BY path, file_hash'
-            : 'SELECT DISTINCT path, file_hash FROM chunks WHERE repo = ? AND ref = ? ORDER BY path, file_hash',
+          'SELECT DISTINCT path, file_hash FROM chunks WHERE repo = ? AND ref = ? ORDER BY path, file_hash',
         )
         .all(scope.repo, scope.ref);
       const files = new Map<string, string[]>();
@@ -1199,58 +1187,6 @@ function upgradeScopeIndex(db: Database.Database): void {
   db.transaction(() => {
     db.exec('CREATE INDEX chunks_scope_path_file ON chunks (repo, ref, path, file_hash)');
     db.exec('DROP INDEX IF EXISTS chunks_scope_path');
-  })();
-}
-
-/**
- * `chunk_files`: one row per (repo, ref, path, file hash) with its number of chunks, kept exact by
- * triggers on every insert, delete and update of `chunks` (no code path can forget it). It is what
- * `indexedFiles` reads at the start of every indexing run: 8,464 rows instead of a scan of the
- * 210,687-entry `(repo, ref, path, file_hash)` index (~30 MB of index pages) on the action
- * benchmark's store.
- */
-const FILE_TABLE_SQL = `
-  CREATE TABLE IF NOT EXISTS chunk_files (
-    repo TEXT NOT NULL, ref TEXT NOT NULL, path TEXT NOT NULL, file_hash TEXT NOT NULL,
-    chunks INTEGER NOT NULL,
-    PRIMARY KEY (repo, ref, path, file_hash)
-  ) WITHOUT ROWID;
-  CREATE TRIGGER IF NOT EXISTS chunk_files_insert AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunk_files (repo, ref, path, file_hash, chunks) VALUES (new.repo, new.ref, new.path, new.file_hash, 1)
-      ON CONFLICT (repo, ref, path, file_hash) DO UPDATE SET chunks = chunks + 1;
-  END;
-  CREATE TRIGGER IF NOT EXISTS chunk_files_delete AFTER DELETE ON chunks BEGIN
-    DELETE FROM chunk_files
-      WHERE repo = old.repo AND ref = old.ref AND path = old.path AND file_hash = old.file_hash AND chunks <= 1;
-    UPDATE chunk_files SET chunks = chunks - 1
-      WHERE repo = old.repo AND ref = old.ref AND path = old.path AND file_hash = old.file_hash;
-  END;
-  CREATE TRIGGER IF NOT EXISTS chunk_files_update AFTER UPDATE OF repo, ref, path, file_hash ON chunks
-    WHEN old.repo IS NOT new.repo OR old.ref IS NOT new.ref OR old.path IS NOT new.path OR old.file_hash IS NOT new.file_hash
-  BEGIN
-    DELETE FROM chunk_files
-      WHERE repo = old.repo AND ref = old.ref AND path = old.path AND file_hash = old.file_hash AND chunks <= 1;
-    UPDATE chunk_files SET chunks = chunks - 1
-      WHERE repo = old.repo AND ref = old.ref AND path = old.path AND file_hash = old.file_hash;
-    INSERT INTO chunk_files (repo, ref, path, file_hash, chunks) VALUES (new.repo, new.ref, new.path, new.file_hash, 1)
-      ON CONFLICT (repo, ref, path, file_hash) DO UPDATE SET chunks = chunks + 1;
-  END;
-`;
-
-function hasTable(db: Database.Database, name: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-}
-
-/**
- * Adds `chunk_files` (see `FILE_TABLE_SQL`) to a store created before it, filled from `chunks` in the
- * same transaction as its triggers. Idempotent; run only by an indexing open, which writes anyway.
- */
-function upgradeFileTable(db: Database.Database): void {
-  if (hasTable(db, 'chunk_files')) return;
-  db.transaction(() => {
-    db.exec(FILE_TABLE_SQL);
-    db.exec(`INSERT INTO chunk_files (repo, ref, path, file_hash, chunks)
-             SELECT repo, ref, path, file_hash, count(*) FROM chunks GROUP BY repo, ref, path, file_hash`);
   })();
 }
 

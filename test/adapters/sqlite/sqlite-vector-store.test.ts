@@ -14,7 +14,6 @@ import {
   normalizePathPrefix,
 } from '../../../src/adapters/sqlite/sqlite-vector-store.js';
 import { StoreCorruptError, VectorStoreError } from '../../../src/core/errors.js';
-import { sha256Hex } from '../../../src/core/identity.js';
 import type { VectorStore } from '../../../src/core/ports.js';
 import {
   CONFORMANCE_SPACE,
@@ -24,8 +23,6 @@ import {
 } from '../../conformance/vector-store-conformance.js';
 
 const root = mkdtempSync(join(tmpdir(), 'codeidx-sqlite-store-'));
-/** The scope `makePoint` uses by default. */
-const MAIN_SCOPE = { repo: 'acme/alpha', ref: 'refs/heads/main' };
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 const freshPath = (): string => join(root, `store-${++counter}.db`);
@@ -240,64 +237,6 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
       .all('r', 'f') as Array<{ detail: string }>;
     d.close();
     expect(plan.map((r) => r.detail).join(' ')).toMatch(/COVERING INDEX chunks_scope_path_file/);
-  });
-
-  it('chunk_files (what indexedFiles reads) stays equal to the chunks grouped by file through every kind of write', async () => {
-    const path = freshPath();
-    const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'index' });
-    const grouped = (): string[] => {
-      const d = new Database(path, { readonly: true });
-      try {
-        const a = d.prepare('SELECT repo, ref, path, file_hash, count(*) AS n FROM chunks GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4').all();
-        const b = d.prepare('SELECT repo, ref, path, file_hash, chunks AS n FROM chunk_files ORDER BY 1, 2, 3, 4').all();
-        expect(b).toEqual(a);
-        return (b as Array<{ path: string; n: number }>).map((r) => `${r.path}:${r.n}`);
-      } finally {
-        d.close();
-      }
-    };
-    const other = { repo: 'acme/other', ref: 'refs/heads/main' };
-    const points = [0, 1, 2].map((ordinal) => makePoint({ path: 'src/a.ts', ordinal, text: `a${ordinal}`, vector: axisVector(ordinal) }));
-    await store.upsert([...points, makePoint({ path: 'src/b.ts', text: 'b', vector: axisVector(3) }), makePoint({ scope: other, path: 'src/a.ts', text: 'o', vector: axisVector(4) })]);
-    // Rows in (repo, ref, path, file hash) order: acme/alpha's two files, then acme/other's.
-    expect(grouped()).toEqual(['src/a.ts:3', 'src/b.ts:1', 'src/a.ts:1']);
-    // Same point, new file hash (an in-place update of the row): the file now has two hashes.
-    await store.upsert([{ ...points[0], fileHash: 'f'.repeat(64) }]);
-    expect(grouped()).toEqual(['src/a.ts:2', 'src/a.ts:1', 'src/b.ts:1', 'src/a.ts:1']);
-    await store.deleteByPath(MAIN_SCOPE, ['src/a.ts'], new Set([points[0].id]));
-    expect(grouped()).toEqual(['src/a.ts:1', 'src/b.ts:1', 'src/a.ts:1']);
-    await store.deleteByIds([points[0].id]);
-    await store.deleteRef(other);
-    expect(grouped()).toEqual(['src/b.ts:1']);
-    expect(await store.indexedFiles(MAIN_SCOPE)).toEqual(new Map([['src/b.ts', [sha256Hex('file:src/b.ts')]]]));
-    await store.close();
-  });
-
-  it('an indexing open adds chunk_files to an older store, filled from its chunks; a search open leaves the file alone', async () => {
-    const path = freshPath();
-    const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'index' });
-    await writer.upsert([0, 1].map((ordinal) => makePoint({ path: 'x/y.ts', ordinal, text: `y${ordinal}`, vector: axisVector(ordinal) })));
-    const before = await writer.indexedFiles(MAIN_SCOPE);
-    await writer.close();
-    const db = new Database(path);
-    db.exec('DROP TRIGGER chunk_files_insert; DROP TRIGGER chunk_files_delete; DROP TRIGGER chunk_files_update; DROP TABLE chunk_files');
-    db.close();
-    const tables = (): string[] => {
-      const d = new Database(path, { readonly: true });
-      try {
-        return (d.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
-      } finally {
-        d.close();
-      }
-    };
-    const reader = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'search' });
-    expect(await reader.indexedFiles(MAIN_SCOPE)).toEqual(before);
-    await reader.close();
-    expect(tables()).not.toContain('chunk_files');
-    const upgraded = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'index' });
-    expect(await upgraded.indexedFiles(MAIN_SCOPE)).toEqual(before);
-    await upgraded.close();
-    expect(tables()).toEqual(expect.arrayContaining(['chunk_files', 'chunk_files_insert', 'chunk_files_delete', 'chunk_files_update']));
   });
 
   it('quantized kNN (forced, and auto above exactMaxPoints) finds what exact finds on separable data', async () => {
