@@ -60,6 +60,13 @@ export class MeteredEmbedder implements Embedder {
   get tokenCounter(): Embedder['tokenCounter'] {
     return this.inner.tokenCounter;
   }
+  /** Forwarded: with an off-thread embedder `indexTree` overlaps embedding with chunking and writing. */
+  get offThread(): boolean {
+    return this.inner.offThread === true;
+  }
+  get modelDir(): string | undefined {
+    return this.inner.modelDir;
+  }
 
   async embedDocuments(texts: readonly string[], onBatch?: (done: number) => void): Promise<Float32Array[]> {
     const t0 = performance.now();

@@ -188,5 +188,14 @@ describe('MeteredEmbedder', () => {
     expect(await metered.embedQuery('q')).toEqual(vec(2));
     expect(metered.info.id).toBe('m');
     expect(metered.device).toBe('cpu');
+    expect(metered.offThread).toBe(false);
+    expect(metered.modelDir).toBeUndefined();
+  });
+
+  it('forwards offThread and modelDir, so indexTree still overlaps a worker embedder behind it', () => {
+    const inner = { offThread: true, modelDir: '/models/x' } as unknown as Embedder;
+    const metered = new MeteredEmbedder(inner);
+    expect(metered.offThread).toBe(true);
+    expect(metered.modelDir).toBe('/models/x');
   });
 });
