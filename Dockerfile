@@ -18,6 +18,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-fund --no-audit
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/bundle-action.mjs ./scripts/bundle-action.mjs
 COPY models ./models
 RUN npm run build && npm prune --omit=dev --no-fund --no-audit
 

@@ -10,8 +10,9 @@
  * asks it first and falls back to isomorphic-git when git is missing or fails (a container without
  * git, a repository git refuses as "dubious ownership", a partial clone with a missing tree…).
  *
- * Plumbing only, with an explicit `--git-dir` and the variables that redirect repository discovery
- * removed, so the user's configuration and environment cannot change the output; `LC_ALL=C`;
+ * Plumbing only (whose output the user's configuration does not change), with an explicit `--git-dir`
+ * and the variables that redirect repository discovery removed; system and global configuration
+ * still apply, so a runner's `safe.directory` setting is honoured; `LC_ALL=C`;
  * `GIT_NO_LAZY_FETCH=1` keeps a partial clone from fetching over the network (it fails instead, and
  * the reader falls back). Both routes are tested to give the same answers
  * (test/adapters/git/git-source-reader.test.ts).
@@ -114,7 +115,6 @@ export class GitCli {
       GIT_OPTIONAL_LOCKS: '0',
       GIT_NO_LAZY_FETCH: '1',
       GIT_TERMINAL_PROMPT: '0',
-      GIT_CONFIG_NOSYSTEM: '1',
     };
     for (const name of REDIRECTING_ENV) delete env[name];
     return new Promise((resolvePromise, reject) => {
