@@ -282,15 +282,17 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     }
   });
 
-  it('sets mmap and page cache per workload (index: no mmap, smaller cache)', async () => {
+  it('sets mmap, page cache and WAL auto-checkpoint per workload (index: no mmap, smaller cache, rarer checkpoints)', async () => {
     for (const workload of ['search', 'index'] as const) {
       const store = await SqliteVectorStore.open({ path: freshPath(), space: CONFORMANCE_SPACE, workload });
       const db = (store as unknown as { db: Database.Database }).db;
       expect(db.pragma('mmap_size', { simple: true })).toBe(SQLITE_TUNING[workload].mmapBytes);
       expect(db.pragma('cache_size', { simple: true })).toBe(-SQLITE_TUNING[workload].cacheKib);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(SQLITE_TUNING[workload].walAutocheckpointPages);
       await store.close();
     }
     expect(SQLITE_TUNING.index.mmapBytes).toBe(0);
+    expect(SQLITE_TUNING.index.walAutocheckpointPages).toBeGreaterThan(SQLITE_TUNING.search.walAutocheckpointPages);
   });
 
   it('memory index: sees writes of this and other connections, and serves path filters', async () => {
