@@ -121,7 +121,7 @@ export async function runIncremental(ctx: BenchContext): Promise<SectionResult> 
       `Workspace: the git copy of ${fmt(ws.files.length)} Go standard library files indexed as in benchmark 3 (seeded store and cache, synthetic MiniLM space). ` +
         `Each changed file gets one appended 7-line Go function, then \`git commit\`; the two runs change different files (evenly spread over the tree).`,
       `The new chunks are embedded for real by the synthetic MiniLM model (${threads} intra-op threads); the other chunks of the changed files come from the cache or store by content hash.`,
-      'plan = state read + listing + diff (or hashing every file for the scan); chunk = read + classify + tree-sitter; embed = cache/store look-ups + inference; write = upserts + stale deletes + drops.',
+      'plan = state read + listing + diff (or hashing every file for the scan); chunk = read + classify + tree-sitter; embed = cache/store look-ups + inference (in-process row), or + the wait for the CLI\'s embedding worker thread, which embeds one batch while the next is chunked (CLI row); write = upserts + stale deletes + drops.',
     ],
   };
 }

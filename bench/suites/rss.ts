@@ -99,7 +99,7 @@ export async function runRss(ctx: BenchContext): Promise<SectionResult> {
         `into an empty store: every file listed, hashed, chunked and written (full index of the real repository, model loaded). ` +
         `The embedding cache was pre-filled with pseudo-random vectors (${fmt(cachedChunks)} chunks) for every file except every ${every}th one (${fmt(realFiles.size)} files), ` +
         `whose chunks the synthetic MiniLM model embedded for real (default batch 32, ≤ ${fmt(DEFAULT_MAX_BATCH_TOKENS)} padded tokens per call) — embedding everything takes about an hour here.`,
-      'Peak RSS covers the whole process: node, onnxruntime with the model (~90 MB of weights), tree-sitter grammars, SQLite page caches (the index run opens its store with `workload: index`: no mmap, 16 MiB page cache), one batch of files in flight (`DEFAULT_FILES_PER_BATCH` = 50).',
+      'Peak RSS covers the whole process: node, onnxruntime with the model (~90 MB of weights) in the embedding worker thread (its own V8 heap and tokenizer: 519 MB before the model moved there, 2026-12-01), tree-sitter grammars and the chunker\'s tokenizer on the main thread, SQLite page caches (the index run opens its store with `workload: index`: no mmap, 16 MiB page cache), one batch of files being written and one being embedded (`DEFAULT_FILES_PER_BATCH` = 50).',
     ],
   };
 }

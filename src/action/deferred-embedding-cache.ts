@@ -67,6 +67,9 @@ export class MeteredEmbedder implements Embedder {
   get modelDir(): string | undefined {
     return this.inner.modelDir;
   }
+  get ready(): Promise<void> | undefined {
+    return this.inner.ready;
+  }
 
   async embedDocuments(texts: readonly string[], onBatch?: (done: number) => void): Promise<Float32Array[]> {
     const t0 = performance.now();

@@ -15,7 +15,6 @@ import { openSourceReader } from '../adapters/fs/open-source-reader.js';
 import { GithubCompareDiff } from '../adapters/github/github-compare-diff.js';
 import { defaultModelCacheDir } from '../adapters/hf/model-resolver.js';
 import { chooseDevice, systemDeviceProbe } from '../adapters/onnx/device.js';
-import type { WorkerEmbedder } from '../adapters/onnx/worker-embedder.js';
 import { BUILTIN_MODEL_ID } from '../adapters/static-model/builtin-model.js';
 import type { QdrantVectorStore } from '../adapters/qdrant/qdrant-vector-store.js';
 import {
@@ -381,7 +380,7 @@ async function loadEmbedder(
   if (!embedder) return { embedder: null, loaded: null };
   core.info(`model ${embedder.info.id}@${embedder.info.revision} (${embedder.info.dims} dims): loading in a worker thread`);
   const loaded = (async () => {
-    await (embedder as Partial<WorkerEmbedder>).ready;
+    await embedder.ready;
     if (wanted === 'cuda' && embedder.device !== 'cuda') {
       core.warning(`an NVIDIA GPU was found but CUDA could not be used; embedding on CPU (slower, same index)`);
     }

@@ -126,6 +126,11 @@ export interface Embedder {
    */
   readonly modelDir?: string;
   /**
+   * For an embedder whose model loads in the background (WorkerEmbedder): settles when it has loaded,
+   * rejecting with the reason it could not. Absent: the embedder was ready when it was returned.
+   */
+  readonly ready?: Promise<void>;
+  /**
    * Embeds documents (the document prefix is added here). Returns one vector of `info.dims`
    * per text, in input order. Throws `EmbeddingError`.
    */
