@@ -33,14 +33,14 @@ describe('WorkerEmbedder', () => {
       expect(worker.info).toEqual(inThread.info);
       const [a, b] = await Promise.all([inThread.embedDocuments(TEXTS), worker.embedDocuments(TEXTS)]);
       expect(b).toHaveLength(TEXTS.length);
-      b.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(a[i]!)));
+      b.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(a[i])));
       expect(Array.from(await worker.embedQuery('retry with exponential backoff'))).toEqual(
         Array.from(await inThread.embedQuery('retry with exponential backoff')),
       );
       await worker.ready;
       expect(worker.device).toBe('cpu');
       // The main-thread token counter is the model's tokenizer.
-      expect(worker.tokenCounter.count(TEXTS[0]!)).toBe(inThread.tokenCounter.count(TEXTS[0]!));
+      expect(worker.tokenCounter.count(TEXTS[0])).toBe(inThread.tokenCounter.count(TEXTS[0]));
     } finally {
       await Promise.all([inThread.close(), worker.close()]);
     }
@@ -48,14 +48,14 @@ describe('WorkerEmbedder', () => {
   });
 
   it('returns the same vectors for a transformer (synthetic MiniLM-tiny), many calls in flight', async () => {
-    const dir = await ensureSyntheticModel('tiny');
+    const dir = ensureSyntheticModel('tiny');
     const model = await loadModelDirectory(dir);
     const inThread = await OnnxEmbedder.create(model, { intraOpThreads: 1, batchSize: 2 });
     const worker = WorkerEmbedder.start(model, { intraOpThreads: 1, batchSize: 2 });
     try {
       const expected = await inThread.embedDocuments(TEXTS);
       const results = await Promise.all(TEXTS.map((t) => worker.embedDocuments([t])));
-      results.forEach(([v], i) => expect(Array.from(v!)).toEqual(Array.from(expected[i]!)));
+      results.forEach(([v], i) => expect(Array.from(v)).toEqual(Array.from(expected[i])));
     } finally {
       await Promise.all([inThread.close(), worker.close()]);
     }
