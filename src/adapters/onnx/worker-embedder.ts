@@ -18,7 +18,9 @@
  *
  * Failure policy: a model the worker cannot load rejects `ready` and every embedding call with the
  * worker's error (same class: `ModelError`, `EmbeddingError`, `ConfigError`); a worker that dies
- * rejects every pending and later call with `EmbeddingError`. Nothing hangs.
+ * rejects every pending and later call with `EmbeddingError`. Nothing hangs: the worker keeps the
+ * process alive only while it loads or has calls pending, so a caller that fails before `close()`
+ * still exits.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -87,6 +89,8 @@ export class WorkerEmbedder implements Embedder {
   private stopped: Error | null = null;
   private closing: Promise<void> | null = null;
   private mainTokenizer: HfTokenizer | null = null;
+  /** Set when the worker has loaded the model or failed to (until then it stays referenced: see `refWhileBusy`). */
+  private loaded = false;
 
   private constructor(model: EmbedderModel, options: WorkerEmbedderOptions) {
     this.info = model.info;
@@ -109,14 +113,18 @@ export class WorkerEmbedder implements Embedder {
     this.worker.on('message', (message: EmbedResponse) => {
       switch (message.type) {
         case 'ready':
+          this.loaded = true;
           this.deviceInUse = message.device;
           settleReady.resolve();
+          this.refWhileBusy();
           break;
         case 'failed': {
           const error = fromWire(message.error);
           this.stopped = error;
+          this.loaded = true;
           settleReady.reject(error);
           this.rejectAll(error);
+          this.refWhileBusy();
           break;
         }
         case 'vectors':
@@ -181,6 +189,7 @@ export class WorkerEmbedder implements Embedder {
           this.worker.on('message', onMessage);
           this.worker.once('exit', () => resolve());
         });
+        this.worker.ref();
         this.worker.postMessage({ type: 'close' } satisfies EmbedRequest);
         await closed;
       }
@@ -195,8 +204,15 @@ export class WorkerEmbedder implements Embedder {
     if (this.closing) return Promise.reject(new EmbeddingError('the embedder is closed'));
     return new Promise((resolve, reject) => {
       this.pending.set(request.id, { resolve, reject });
+      this.worker.ref();
       this.worker.postMessage(request);
     });
+  }
+
+  /** Keeps the process alive only while the worker has work this thread waits for. */
+  private refWhileBusy(): void {
+    if (this.pending.size > 0) this.worker.ref();
+    else this.worker.unref();
   }
 
   private settle(
@@ -207,6 +223,7 @@ export class WorkerEmbedder implements Embedder {
     if (!p) return;
     this.pending.delete(id);
     fn(p);
+    if (this.loaded) this.refWhileBusy();
   }
 
   private rejectAll(error: Error): void {

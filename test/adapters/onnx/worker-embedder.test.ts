@@ -2,6 +2,7 @@
  * `WorkerEmbedder` gives the in-thread `OnnxEmbedder`'s vectors, from a worker thread, and fails
  * clearly (never hangs) when the model cannot load or the worker dies.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,4 +87,25 @@ describe('WorkerEmbedder', () => {
     await expect(worker.embedDocuments(['later'])).rejects.toThrow(/worker stopped/);
     await worker.close();
   });
+
+  it('does not keep the process alive when its owner never closes it (an error path before close())', () => {
+    const module = path.resolve(import.meta.dirname, '../../../src/adapters/onnx/worker-embedder.ts');
+    const builtin = path.resolve(import.meta.dirname, '../../../src/adapters/static-model/builtin-model.ts');
+    const code = `
+      const { WorkerEmbedder } = await import(${JSON.stringify(module)});
+      const { resolveBuiltinModel } = await import(${JSON.stringify(builtin)});
+      const worker = WorkerEmbedder.start(await resolveBuiltinModel(), { intraOpThreads: 1 });
+      const [v] = await worker.embedDocuments(['retry with backoff']);
+      console.log('embedded', v.length);
+      // no close(): the process must still end
+    `;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: path.resolve(import.meta.dirname, '../../..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(child.signal, child.stderr).toBeNull();
+    expect(child.status, child.stderr).toBe(0);
+    expect(child.stdout).toContain('embedded 256');
+  }, 90_000);
 });
