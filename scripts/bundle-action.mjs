@@ -43,7 +43,9 @@ export const EXTERNAL = [
   '@qdrant/js-client-rest',
 ];
 
-const { values } = parseArgs({ options: { outdir: { type: 'string', default: join(root, 'dist', 'action') } } });
+const { values } = parseArgs({
+  options: { outdir: { type: 'string', default: join(root, 'dist', 'action') } },
+});
 const outdir = resolve(values.outdir);
 rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
 const result = await build({
@@ -61,7 +63,9 @@ const result = await build({
   target: 'node20',
   external: EXTERNAL,
   // CommonJS dependencies inside an ES module bundle call `require` for Node built-ins.
-  banner: { js: "import { createRequire as __codeidxCreateRequire } from 'node:module';\nconst require = __codeidxCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __codeidxCreateRequire } from 'node:module';\nconst require = __codeidxCreateRequire(import.meta.url);",
+  },
   sourcemap: 'linked',
   sourcesContent: false,
   legalComments: 'linked',
@@ -70,4 +74,6 @@ const result = await build({
 });
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
 const kib = outputs.reduce((sum, [, o]) => sum + o.bytes, 0) / 1024;
-console.log(`bundled the action: ${outputs.length} file(s), ${kib.toFixed(0)} KiB (${join(outdir, 'index.js')})`);
+console.log(
+  `bundled the action: ${outputs.length} file(s), ${kib.toFixed(0)} KiB (${join(outdir, 'index.js')})`,
+);

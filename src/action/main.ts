@@ -91,10 +91,13 @@ async function runAction(env: NodeJS.ProcessEnv): Promise<void> {
   const modelCacheDir = env.CODEIDX_MODEL_CACHE ?? defaultModelCacheDir();
   // Asked only when a cache operation is due: @actions/cache is imported on first use.
   let cachesOnAnswer: Promise<boolean> | undefined;
-  const cachesOn = (): Promise<boolean> => (cachesOnAnswer ??= inputs.cache ? cacheAvailable() : Promise.resolve(false));
+  const cachesOn = (): Promise<boolean> =>
+    (cachesOnAnswer ??= inputs.cache ? cacheAvailable() : Promise.resolve(false));
   // Downloaded model files are cached; the built-in model and a model folder need no download.
   const modelIsRemote =
-    inputs.model !== NO_MODEL && inputs.model !== BUILTIN_MODEL_ID && !isDirectory(resolve(workspace, inputs.model));
+    inputs.model !== NO_MODEL &&
+    inputs.model !== BUILTIN_MODEL_ID &&
+    !isDirectory(resolve(workspace, inputs.model));
   const modelHit =
     modelIsRemote && (await cachesOn())
       ? await restorePaths('model files', [modelCacheDir], modelCacheKey(inputs.model))
@@ -226,7 +229,8 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
       });
       cache = deferred;
     } else {
-      if (await ctx.cachesOn()) await restorePaths('embedding cache', [cachePath], keys.key, keys.restoreKeys);
+      if (await ctx.cachesOn())
+        await restorePaths('embedding cache', [cachePath], keys.key, keys.restoreKeys);
       cache = await openEmbeddingCache(cachePath, logger);
     }
   }
@@ -284,7 +288,8 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
         );
       } else if (keys && existsSync(cachePath) && added > 0 && (await ctx.cachesOn()))
         await savePaths('embedding cache', [cachePath], sizedKey(keys.key, statSync(cachePath).size));
-      else if (added === 0 && (await ctx.cachesOn())) core.info('embedding cache unchanged (nothing embedded): not saved again');
+      else if (added === 0 && (await ctx.cachesOn()))
+        core.info('embedding cache unchanged (nothing embedded): not saved again');
     }
   }
 
@@ -295,7 +300,9 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
     if (!target) {
       core.warning('promote-alias applies to a Qdrant store only; ignored for the embedded store');
     } else if (inputs.shard) {
-      core.warning('promote-alias is ignored in a sharded run: set it on the unsharded run that finalizes the re-index');
+      core.warning(
+        'promote-alias is ignored in a sharded run: set it on the unsharded run that finalizes the re-index',
+      );
     } else {
       // Refuses (VectorStoreError, failing the job) while any (repo, ref) of the collection is in progress.
       await core.group('Promote the collection alias', async () => {
@@ -378,15 +385,20 @@ async function loadEmbedder(
     logger,
   });
   if (!embedder) return { embedder: null, loaded: null };
-  core.info(`model ${embedder.info.id}@${embedder.info.revision} (${embedder.info.dims} dims): loading in a worker thread`);
+  core.info(
+    `model ${embedder.info.id}@${embedder.info.revision} (${embedder.info.dims} dims): loading in a worker thread`,
+  );
   const loaded = (async () => {
     await embedder.ready;
     if (wanted === 'cuda' && embedder.device !== 'cuda') {
-      core.warning(`an NVIDIA GPU was found but CUDA could not be used; embedding on CPU (slower, same index)`);
+      core.warning(
+        `an NVIDIA GPU was found but CUDA could not be used; embedding on CPU (slower, same index)`,
+      );
     }
   })();
   loaded.catch(() => undefined); // awaited after the pipeline (indexRun)
-  return { embedder, loaded };}
+  return { embedder, loaded };
+}
 
 async function openActionStore(
   inputs: ActionInputs,

@@ -35,7 +35,11 @@ beforeAll(() => {
     'src/retry.ts',
     'export function retryWithBackoff(attempt: number): number {\n  return 100 * 2 ** attempt;\n}\n',
   );
-  writeFile(work, 'src/signature.py', 'def verify_signature(secret, body):\n    return len(secret) > 0 and len(body) > 0\n');
+  writeFile(
+    work,
+    'src/signature.py',
+    'def verify_signature(secret, body):\n    return len(secret) > 0 and len(body) > 0\n',
+  );
   git(work, 'add', '-A');
   git(work, 'commit', '-qm', 'first');
 }, 60_000);
@@ -46,10 +50,21 @@ afterAll(() => {
 });
 
 /** Runs the bundle once as the runner's Index step does; returns stdout and the outputs file. */
-function runBundle(before: string, after: string, n: number): { status: number | null; stdout: string; output: string } {
+function runBundle(
+  before: string,
+  after: string,
+  n: number,
+): { status: number | null; stdout: string; output: string } {
   const dir = path.join(tmp, `run-${n}`);
   fs.mkdirSync(path.join(dir, 'runner-temp'), { recursive: true });
-  const event = { ref: 'refs/heads/main', before, after, created: before === ZERO, deleted: false, forced: false };
+  const event = {
+    ref: 'refs/heads/main',
+    before,
+    after,
+    created: before === ZERO,
+    deleted: false,
+    forced: false,
+  };
   fs.writeFileSync(path.join(dir, 'event.json'), JSON.stringify(event));
   fs.writeFileSync(path.join(dir, 'output'), '');
   fs.writeFileSync(path.join(dir, 'summary.md'), '');
@@ -73,15 +88,25 @@ function runBundle(before: string, after: string, n: number): { status: number |
     INPUT_CACHE: 'false',
     INPUT_STORE_PATH: path.join(tmp, 'store'),
   };
-  const child = spawnSync(process.execPath, [path.join(bundleDir, 'index.js')], { cwd: work, env, encoding: 'utf8' });
-  return { status: child.status, stdout: child.stdout + child.stderr, output: fs.readFileSync(path.join(dir, 'output'), 'utf8') };
+  const child = spawnSync(process.execPath, [path.join(bundleDir, 'index.js')], {
+    cwd: work,
+    env,
+    encoding: 'utf8',
+  });
+  return {
+    status: child.status,
+    stdout: child.stdout + child.stderr,
+    output: fs.readFileSync(path.join(dir, 'output'), 'utf8'),
+  };
 }
 
 function storedPaths(): string[] {
   const file = fs.readdirSync(path.join(tmp, 'store')).find((f) => f.endsWith('.db'))!;
   const db = new Database(path.join(tmp, 'store', file), { readonly: true });
   try {
-    const rows = db.prepare('SELECT DISTINCT path FROM chunks ORDER BY path').all() as Array<{ path: string }>;
+    const rows = db.prepare('SELECT DISTINCT path FROM chunks ORDER BY path').all() as Array<{
+      path: string;
+    }>;
     return rows.map((r) => r.path);
   } finally {
     db.close();
@@ -104,7 +129,17 @@ describe('the bundled action (dist/action/index.js)', () => {
     expect(cold.status, cold.stdout).toBe(0);
     expect(cold.stdout).toContain('model codeidx-static@');
     expect(cold.output).toMatch(/files-indexed<<\S+\n2\n/);
-    expect(storeState(path.join(tmp, 'store', fs.readdirSync(path.join(tmp, 'store')).find((f) => f.endsWith('.db'))!), 'acme/widgets', 'refs/heads/main')).toMatchObject({ commit: first, status: 'complete' });
+    expect(
+      storeState(
+        path.join(
+          tmp,
+          'store',
+          fs.readdirSync(path.join(tmp, 'store')).find((f) => f.endsWith('.db'))!,
+        ),
+        'acme/widgets',
+        'refs/heads/main',
+      ),
+    ).toMatchObject({ commit: first, status: 'complete' });
 
     git(work, 'mv', 'src/retry.ts', 'src/backoff.ts');
     git(work, 'commit', '-qm', 'rename');

@@ -127,7 +127,10 @@ export class GitCli {
           const missingProgram = (error as NodeJS.ErrnoException).code === 'ENOENT';
           const detail = stderr.toString('utf8').trim().split('\n')[0] ?? '';
           reject(
-            new GitCliError(`git ${args[0]} failed: ${detail || error.message}`, { cause: error, missingProgram }),
+            new GitCliError(`git ${args[0]} failed: ${detail || error.message}`, {
+              cause: error,
+              missingProgram,
+            }),
           );
         },
       );
@@ -168,6 +171,8 @@ export class GitCli {
   async diffTrees(base: string, head: string): Promise<BlobDelta[]> {
     if (!/^[0-9a-f]{40}$/.test(base) || !/^[0-9a-f]{40}$/.test(head))
       throw new GitCliError('diffTrees takes two 40-hex commit ids');
-    return parseRawDiff(await this.run(['diff-tree', '-r', '-z', '--raw', '--no-renames', '--no-abbrev', base, head]));
+    return parseRawDiff(
+      await this.run(['diff-tree', '-r', '-z', '--raw', '--no-renames', '--no-abbrev', base, head]),
+    );
   }
 }

@@ -48,14 +48,19 @@ export type EmbedResponse =
 /** `error` as plain data (a non-`CodeidxError` keeps only its message, under `EmbeddingError`). */
 export function toWireError(error: unknown): WireError {
   if (error instanceof CodeidxError) {
-    return { name: error.constructor.name, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+    return {
+      name: error.constructor.name,
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+    };
   }
   return { name: 'EmbeddingError', message: error instanceof Error ? error.message : String(error) };
 }
 
 const port = parentPort;
 if (port) {
-  const post = (message: EmbedResponse, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+  const post = (message: EmbedResponse, transfer: ArrayBuffer[] = []): void =>
+    port.postMessage(message, transfer);
   const log =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (message: string): void =>
@@ -85,7 +90,9 @@ if (port) {
       try {
         const e = await embedder;
         const vectors =
-          request.type === 'documents' ? await e.embedDocuments(request.texts) : [await e.embedQuery(request.text)];
+          request.type === 'documents'
+            ? await e.embedDocuments(request.texts)
+            : [await e.embedQuery(request.text)];
         // Each vector owns its buffer (OnnxEmbedder slices or allocates one per text): transfer, not copy.
         post(
           { type: 'vectors', id: request.id, vectors },

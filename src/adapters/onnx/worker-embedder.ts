@@ -50,7 +50,11 @@ function workerEntry(): { filename: string; eval: boolean } {
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
     // The ES module build of tsx's API (require.resolve finds the CommonJS one beside it).
-    const api = pathToFileURL(createRequire(self).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+    const api = pathToFileURL(
+      createRequire(self)
+        .resolve('tsx/esm/api')
+        .replace(/\.cjs$/, '.mjs'),
+    ).href;
     const entry = new URL('./embed-worker.ts', self).href;
     const code = `import(${JSON.stringify(api)}).then((tsx) => tsx.register()).then(() => import(${JSON.stringify(entry)}));`;
     return { filename: code, eval: true };
@@ -83,7 +87,10 @@ export class WorkerEmbedder implements Embedder {
   readonly offThread = true;
   private deviceInUse: string;
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (v: Float32Array[]) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: Float32Array[]) => void; reject: (e: Error) => void }
+  >();
   private nextId = 1;
   /** Set once the worker is gone (crashed, or closed): later calls reject with it. */
   private stopped: Error | null = null;
@@ -96,7 +103,9 @@ export class WorkerEmbedder implements Embedder {
     this.info = model.info;
     this.modelDir = model.dir;
     this.deviceInUse = options.device === 'cuda' ? 'cuda' : 'cpu';
-    this.tokenCounter = { count: (text) => (this.mainTokenizer ??= HfTokenizer.fromDirectory(model.dir)).count(text) };
+    this.tokenCounter = {
+      count: (text) => (this.mainTokenizer ??= HfTokenizer.fromDirectory(model.dir)).count(text),
+    };
     const { logger } = options;
     const data: EmbedWorkerData = {
       model: { info: model.info, modelPath: model.modelPath, dir: model.dir },
