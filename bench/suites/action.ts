@@ -105,15 +105,12 @@ export function installActionCopy(repoRoot: string, dir: string): string {
   symlinkSync(join(repoRoot, 'models'), join(dir, 'models'));
   symlinkSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
   const modules = join(repoRoot, 'node_modules');
+  mkdirSync(join(dir, 'node_modules', '@actions'), { recursive: true });
   for (const name of readdirSync(modules)) {
-    if (name === '@actions') continue;
-    mkdirSync(join(dir, 'node_modules'), { recursive: true });
-    symlinkSync(join(modules, name), join(dir, 'node_modules', name));
+    if (name !== '@actions') symlinkSync(join(modules, name), join(dir, 'node_modules', name));
   }
   for (const name of readdirSync(join(modules, '@actions'))) {
-    if (name === 'cache') continue;
-    mkdirSync(join(dir, 'node_modules', '@actions'), { recursive: true });
-    symlinkSync(join(modules, '@actions', name), join(dir, 'node_modules', '@actions', name));
+    if (name !== 'cache') symlinkSync(join(modules, '@actions', name), join(dir, 'node_modules', '@actions', name));
   }
   const fake = join(dir, 'node_modules', '@actions', 'cache');
   mkdirSync(fake, { recursive: true });

@@ -403,19 +403,15 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
     for (let start = 0; start < plan.index.length; start += filesPerBatch) {
       const batchPaths = plan.index.slice(start, start + filesPerBatch);
       const fileChunks = await chunkBatch(batchPaths);
-      const tEmbed = performance.now();
       const vectors = resolveVectors(fileChunks);
       latest = vectors.catch(() => undefined); // awaited by writeBatch; a failure meanwhile is not unhandled
+      const batch: Prepared = { paths: batchPaths.length, fileChunks, vectors };
       if (!overlap) {
-        await vectors;
-        timings.embed += performance.now() - tEmbed;
+        await writeBatch(batch); // waits for the vectors first (timed as embed)
+        continue;
       }
       if (inFlight) await writeBatch(inFlight);
-      inFlight = { paths: batchPaths.length, fileChunks, vectors };
-      if (!overlap) {
-        await writeBatch(inFlight);
-        inFlight = null;
-      }
+      inFlight = batch;
     }
     if (inFlight) await writeBatch(inFlight);
   } finally {

@@ -18,6 +18,8 @@ export class HashEmbedder implements Embedder {
   readonly offThread: boolean;
   /** `embed-start:<n texts>` and `embed-end:<n texts>`, in order, when `events` is given. */
   private readonly events: string[] | null;
+  /** Delay before an off-thread `embedDocuments` resolves, in ms. */
+  private readonly delayMs: number;
 
   constructor(
     dims = 8,
@@ -29,8 +31,6 @@ export class HashEmbedder implements Embedder {
     this.delayMs = options.delayMs ?? 0;
     this.events = options.events ?? null;
   }
-
-  private readonly delayMs: number;
 
   vectorOf(text: string): Float32Array {
     const digest = createHash('sha256').update(text).digest();
