@@ -77,6 +77,30 @@ export type PlanSource =
 export const DEFAULT_FILES_PER_BATCH = 50;
 
 /**
+ * Batches a run aims for when the embedder works off this thread (`Embedder.offThread`), and the
+ * fewest files such a batch holds. With one batch in flight, this thread waits at the end for the
+ * last batch's vectors and then writes it; the pipeline's tail is one batch, so a small run is cut
+ * into several small batches instead of one or two of `filesPerBatch`. On the action benchmark's
+ * rename push (81 files, 2,100 chunks) two batches of 50 + 31 left the worker idle while the first
+ * batch was chunked and this thread idle while it was embedded (BENCHMARKS.md §8).
+ */
+export const OVERLAP_TARGET_BATCHES = 8;
+/** Fewest files in a batch of an overlapped run (see `OVERLAP_TARGET_BATCHES`). */
+export const OVERLAP_MIN_FILES_PER_BATCH = 8;
+
+/**
+ * Files per batch for a run of `total` files: `filesPerBatch` when the embedder runs in this thread;
+ * with an off-thread embedder, `ceil(total / OVERLAP_TARGET_BATCHES)` clamped to
+ * [`OVERLAP_MIN_FILES_PER_BATCH`, `filesPerBatch`] — so large runs keep `filesPerBatch` (memory
+ * bound) and small ones are split into about `OVERLAP_TARGET_BATCHES` batches.
+ */
+export function batchSizeFor(total: number, filesPerBatch: number, overlap: boolean): number {
+  if (!overlap) return filesPerBatch;
+  const spread = Math.ceil(total / OVERLAP_TARGET_BATCHES);
+  return Math.max(1, Math.min(filesPerBatch, Math.max(OVERLAP_MIN_FILES_PER_BATCH, spread)));
+}
+
+/**
  * Most content skips recorded in the index state (`IndexState.contentSkips`): bounds the state's
  * JSON (~100 bytes a path). Skips beyond it are not recorded, so those files are read again next run.
  */
@@ -93,7 +117,8 @@ export interface IndexOptions {
   /** Bytes above which a file is skipped as 'too-large'. Default 1 MiB. */
   readonly maxFileBytes?: number;
   /**
-   * Files read, chunked and written together; bounds memory. Default `DEFAULT_FILES_PER_BATCH` (50).
+   * Most files read, chunked and written together; bounds memory. Default `DEFAULT_FILES_PER_BATCH`
+   * (50). With an off-thread embedder a small run uses smaller batches (`batchSizeFor`).
    */
   readonly filesPerBatch?: number;
   /** Points per `store.upsert` call. Default 512. */
@@ -197,13 +222,17 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   if (diffBase && localDiff && head) {
     let changes = await localDiff;
     if (!changes && deps.remoteDiff) {
-      logger.info(`base commit ${diffBase.slice(0, 12)} is not available locally; asking the remote diff source`);
+      logger.info(
+        `base commit ${diffBase.slice(0, 12)} is not available locally; asking the remote diff source`,
+      );
       changes = await deps.remoteDiff(diffBase, head);
     }
     if (changes) {
       const skips = previous?.contentSkips;
       const carry =
-        skips?.maxFileBytes === maxFileBytes && skips.filterVersion === FILE_FILTER_VERSION ? skips.paths : null;
+        skips?.maxFileBytes === maxFileBytes && skips.filterVersion === FILE_FILTER_VERSION
+          ? skips.paths
+          : null;
       plan = planChanges({
         mode: 'diff',
         changes,
@@ -314,13 +343,12 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   };
 
   /** Resolves a vector for every distinct content hash of a batch: cache → store → embedder. */
-  const resolveVectors = async (
-    fileChunks: Prepared['fileChunks'],
-  ): Promise<Map<string, Float32Array>> => {
+  const resolveVectors = async (fileChunks: Prepared['fileChunks']): Promise<Map<string, Float32Array>> => {
     const vectors = new Map<string, Float32Array>();
     if (!embedder || !space) return vectors;
     const textByHash = new Map<string, string>();
-    for (const { chunks } of fileChunks.values()) for (const c of chunks) textByHash.set(c.contentHash, c.embedText);
+    for (const { chunks } of fileChunks.values())
+      for (const c of chunks) textByHash.set(c.contentHash, c.embedText);
     let missing = [...textByHash.keys()];
     if (cache && missing.length > 0) {
       const keyOf = new Map(missing.map((h) => [embeddingCacheKey(space, h), h]));
@@ -342,7 +370,8 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
       const embedded = await embedder.embedDocuments(missing.map((h) => textByHash.get(h)!));
       missing.forEach((hash, i) => vectors.set(hash, embedded[i]));
       counts.embedded += missing.length;
-      if (cache) await cache.putMany(missing.map((h, i) => [embeddingCacheKey(space, h), embedded[i]] as const));
+      if (cache)
+        await cache.putMany(missing.map((h, i) => [embeddingCacheKey(space, h), embedded[i]] as const));
     }
     return vectors;
   };
@@ -400,8 +429,9 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   let inFlight: Prepared | null = null;
   let latest: Promise<unknown> | null = null;
   try {
-    for (let start = 0; start < plan.index.length; start += filesPerBatch) {
-      const batchPaths = plan.index.slice(start, start + filesPerBatch);
+    const batchSize = batchSizeFor(plan.index.length, filesPerBatch, overlap);
+    for (let start = 0; start < plan.index.length; start += batchSize) {
+      const batchPaths = plan.index.slice(start, start + batchSize);
       const fileChunks = await chunkBatch(batchPaths);
       const vectors = resolveVectors(fileChunks);
       latest = vectors.catch(() => undefined); // awaited by writeBatch; a failure meanwhile is not unhandled

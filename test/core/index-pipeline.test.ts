@@ -8,7 +8,14 @@ import { openSourceReader } from '../../src/adapters/fs/open-source-reader.js';
 import { SqliteVectorStore } from '../../src/adapters/sqlite/sqlite-vector-store.js';
 import { TreeSitterChunker } from '../../src/adapters/tree-sitter/tree-sitter-chunker.js';
 import { FILE_FILTER_VERSION } from '../../src/core/file-filter.js';
-import { indexTree, type IndexDeps } from '../../src/core/index-pipeline.js';
+import {
+  batchSizeFor,
+  DEFAULT_FILES_PER_BATCH,
+  indexTree,
+  OVERLAP_MIN_FILES_PER_BATCH,
+  OVERLAP_TARGET_BATCHES,
+  type IndexDeps,
+} from '../../src/core/index-pipeline.js';
 import type { Logger, SourceReader, VectorStore } from '../../src/core/ports.js';
 import { estimateTokens } from '../../src/core/token-budget.js';
 import type { RefScope } from '../../src/core/types.js';
@@ -30,7 +37,11 @@ function write(rel: string, text: string): void {
 
 function gitCommit(message: string): string {
   execFileSync('git', ['add', '-A'], { cwd: repo });
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', message, '--allow-empty'], { cwd: repo });
+  execFileSync(
+    'git',
+    ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', message, '--allow-empty'],
+    { cwd: repo },
+  );
   return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
 }
 
@@ -39,9 +50,14 @@ function dump(storePath: string): string[] {
   const db = new Database(storePath, { readonly: true });
   try {
     const rows = db
-      .prepare('SELECT id, path, start_line, end_line, content_hash, file_hash FROM chunks WHERE repo = ? AND ref = ? ORDER BY id')
+      .prepare(
+        'SELECT id, path, start_line, end_line, content_hash, file_hash FROM chunks WHERE repo = ? AND ref = ? ORDER BY id',
+      )
       .all(scope.repo, scope.ref) as Array<Record<string, unknown>>;
-    return rows.map((r) => `${String(r.id)} ${String(r.path)}:${String(r.start_line)}-${String(r.end_line)} ${String(r.content_hash).slice(0, 8)}`);
+    return rows.map(
+      (r) =>
+        `${String(r.id)} ${String(r.path)}:${String(r.start_line)}-${String(r.end_line)} ${String(r.content_hash).slice(0, 8)}`,
+    );
   } finally {
     db.close();
   }
@@ -60,7 +76,9 @@ async function run(
   } = {},
 ) {
   const embedder = options.embedder === undefined ? new HashEmbedder() : options.embedder;
-  const space = embedder ? { modelId: embedder.info.id, revision: embedder.info.revision, dims: embedder.info.dims } : null;
+  const space = embedder
+    ? { modelId: embedder.info.id, revision: embedder.info.revision, dims: embedder.info.dims }
+    : null;
   const store = await SqliteVectorStore.open({ path: storePath, space });
   const opened = await openSourceReader(repo);
   const onRead = options.onRead;
@@ -73,7 +91,14 @@ async function run(
       })
     : opened;
   const commit = await reader.headCommit();
-  const deps: IndexDeps = { reader, chunker, embedder, cache: null, store: options.wrap ? options.wrap(store) : store, logger: silent };
+  const deps: IndexDeps = {
+    reader,
+    chunker,
+    embedder,
+    cache: null,
+    store: options.wrap ? options.wrap(store) : store,
+    logger: silent,
+  };
   try {
     return await indexTree(deps, {
       scope,
@@ -89,7 +114,10 @@ async function run(
 }
 
 async function stateOf(storePath: string) {
-  const store = await SqliteVectorStore.open({ path: storePath, space: { modelId: 'test/hash-embedder', revision: 'v1', dims: 8 } });
+  const store = await SqliteVectorStore.open({
+    path: storePath,
+    space: { modelId: 'test/hash-embedder', revision: 'v1', dims: 8 },
+  });
   try {
     return await store.getState(scope);
   } finally {
@@ -109,8 +137,14 @@ beforeEach(() => {
   repo = path.join(dir, 'repo');
   fs.mkdirSync(repo);
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
-  write('src/math.ts', 'export function add(a: number, b: number): number {\n  return a + b;\n}\n\nexport function sub(a: number, b: number): number {\n  return a - b;\n}\n');
-  write('src/util/strings.py', 'def shout(s):\n    """Upper-case s."""\n    return s.upper()\n\n\nclass Greeter:\n    def hello(self, name):\n        return f"hello {name}"\n');
+  write(
+    'src/math.ts',
+    'export function add(a: number, b: number): number {\n  return a + b;\n}\n\nexport function sub(a: number, b: number): number {\n  return a - b;\n}\n',
+  );
+  write(
+    'src/util/strings.py',
+    'def shout(s):\n    """Upper-case s."""\n    return s.upper()\n\n\nclass Greeter:\n    def hello(self, name):\n        return f"hello {name}"\n',
+  );
   write('cmd/main.go', 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("hi")\n}\n');
   write('README.md', '# Widgets\n\nA library of widgets.\n');
   write('assets/logo.ts', Buffer.from([0x00, 0x01, 0x02, 0xff]).toString('binary'));
@@ -119,6 +153,17 @@ beforeEach(() => {
 
 afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('batchSizeFor', () => {
+  it('keeps filesPerBatch in-thread; off-thread, splits a small run into about OVERLAP_TARGET_BATCHES batches', () => {
+    expect(batchSizeFor(81, DEFAULT_FILES_PER_BATCH, false)).toBe(DEFAULT_FILES_PER_BATCH);
+    expect(batchSizeFor(81, DEFAULT_FILES_PER_BATCH, true)).toBe(Math.ceil(81 / OVERLAP_TARGET_BATCHES));
+    expect(batchSizeFor(10_000, DEFAULT_FILES_PER_BATCH, true)).toBe(DEFAULT_FILES_PER_BATCH);
+    expect(batchSizeFor(5, DEFAULT_FILES_PER_BATCH, true)).toBe(OVERLAP_MIN_FILES_PER_BATCH);
+    expect(batchSizeFor(0, DEFAULT_FILES_PER_BATCH, true)).toBe(OVERLAP_MIN_FILES_PER_BATCH);
+    expect(batchSizeFor(81, 2, true)).toBe(2); // filesPerBatch stays the upper bound
+  });
 });
 
 describe('indexTree', () => {
@@ -160,10 +205,16 @@ describe('indexTree', () => {
 
     // Skips recorded under other filter rules: read again too.
     const db = new Database(storePath);
-    const row = db.prepare('SELECT state FROM states WHERE repo = ? AND ref = ?').get(scope.repo, scope.ref) as { state: string };
+    const row = db
+      .prepare('SELECT state FROM states WHERE repo = ? AND ref = ?')
+      .get(scope.repo, scope.ref) as { state: string };
     const state = JSON.parse(row.state) as { contentSkips: { filterVersion: number } };
     state.contentSkips.filterVersion = FILE_FILTER_VERSION - 1;
-    db.prepare('UPDATE states SET state = ? WHERE repo = ? AND ref = ?').run(JSON.stringify(state), scope.repo, scope.ref);
+    db.prepare('UPDATE states SET state = ? WHERE repo = ? AND ref = ?').run(
+      JSON.stringify(state),
+      scope.repo,
+      scope.ref,
+    );
     db.close();
     gitCommit('empty again');
     reads.length = 0;
@@ -232,24 +283,29 @@ describe('indexTree', () => {
     ['putState', 2, false],
     // Off-thread embedder: the store fails while the next batch is being embedded.
     ['upsert', 1, true],
-  ] as const)('a run failing at %s call %i (off-thread embedder: %s) keeps the previous complete state, and a re-run converges', async (method, call, offThread) => {
-    const storePath = path.join(dir, 'store.db');
-    const firstCommit = gitCommit('initial');
-    await run(storePath);
-    write('src/math.ts', 'export function mul(a: number, b: number): number {\n  return a * b;\n}\n');
-    write('src/extra.ts', 'export const x = 1;\n');
-    write('src/more.ts', 'export const y = 2;\n');
-    fs.rmSync(path.join(repo, 'cmd/main.go'));
-    gitCommit('second');
-    const embedder = offThread ? new HashEmbedder(8, 'test/hash-embedder', { delayMs: 10 }) : undefined;
-    await expect(run(storePath, { embedder, wrap: (s) => failingStore(s, method, call) })).rejects.toThrow(/injected/);
-    const state = await stateOf(storePath);
-    expect(state?.commit).toBe(firstCommit);
-    expect(state?.status).toBe('in_progress');
-    await run(storePath);
-    expect(dump(storePath)).toEqual(await fullIndexDump());
-    expect((await stateOf(storePath))?.status).toBe('complete');
-  });
+  ] as const)(
+    'a run failing at %s call %i (off-thread embedder: %s) keeps the previous complete state, and a re-run converges',
+    async (method, call, offThread) => {
+      const storePath = path.join(dir, 'store.db');
+      const firstCommit = gitCommit('initial');
+      await run(storePath);
+      write('src/math.ts', 'export function mul(a: number, b: number): number {\n  return a * b;\n}\n');
+      write('src/extra.ts', 'export const x = 1;\n');
+      write('src/more.ts', 'export const y = 2;\n');
+      fs.rmSync(path.join(repo, 'cmd/main.go'));
+      gitCommit('second');
+      const embedder = offThread ? new HashEmbedder(8, 'test/hash-embedder', { delayMs: 10 }) : undefined;
+      await expect(run(storePath, { embedder, wrap: (s) => failingStore(s, method, call) })).rejects.toThrow(
+        /injected/,
+      );
+      const state = await stateOf(storePath);
+      expect(state?.commit).toBe(firstCommit);
+      expect(state?.status).toBe('in_progress');
+      await run(storePath);
+      expect(dump(storePath)).toEqual(await fullIndexDump());
+      expect((await stateOf(storePath))?.status).toBe('complete');
+    },
+  );
 
   it('with an off-thread embedder, batch k is embedded while k+1 is read, and the index is the same', async () => {
     const commit = gitCommit('initial');
@@ -269,7 +325,7 @@ describe('indexTree', () => {
         }),
     });
     expect(dump(overlapped)).toEqual(dump(sequential));
-    expect((await stateOf(overlapped))).toMatchObject({ status: 'complete', commit });
+    expect(await stateOf(overlapped)).toMatchObject({ status: 'complete', commit });
     expect(report.counts.embedded).toBeGreaterThan(0);
     // The second batch's files are read after the first batch's embedding started and before it ended.
     const firstStart = events.indexOf(events.find((e) => e.startsWith('embed-start'))!);

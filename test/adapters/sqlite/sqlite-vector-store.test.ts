@@ -9,12 +9,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   SQLITE_TUNING,
   SqliteVectorStore,
+  hexKey,
   VEC0_CHUNK_SIZE,
   ftsMatchExpression,
   normalizePathPrefix,
 } from '../../../src/adapters/sqlite/sqlite-vector-store.js';
 import { StoreCorruptError, VectorStoreError } from '../../../src/core/errors.js';
+import { sha256Hex } from '../../../src/core/identity.js';
 import type { VectorStore } from '../../../src/core/ports.js';
+import type { Point } from '../../../src/core/types.js';
 import {
   CONFORMANCE_SPACE,
   axisVector,
@@ -26,6 +29,50 @@ const root = mkdtempSync(join(tmpdir(), 'codeidx-sqlite-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 const freshPath = (): string => join(root, `store-${++counter}.db`);
+/** The scope `makePoint` uses by default. */
+const MAIN_SCOPE = { repo: 'acme/alpha', ref: 'refs/heads/main' };
+
+/**
+ * Rewrites a version-3 store file into the version-2 layout (chunks with a UNIQUE id and string
+ * indexes, no integer keys, no files table), as codeidx before schema 3 wrote it.
+ */
+function downgradeToV2(path: string): void {
+  const db = new Database(path);
+  const columns =
+    'id, repo, ref, commit_sha, path, dirs, language, symbol, symbol_kind, start_line, end_line, content_hash, file_hash, text';
+  db.exec(`
+    BEGIN;
+    CREATE TABLE chunks_v2 (
+      rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, repo TEXT NOT NULL, ref TEXT NOT NULL, commit_sha TEXT,
+      path TEXT NOT NULL, dirs TEXT NOT NULL, language TEXT NOT NULL, symbol TEXT, symbol_kind TEXT NOT NULL,
+      start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, content_hash TEXT NOT NULL, file_hash TEXT NOT NULL,
+      text TEXT NOT NULL
+    );
+    INSERT INTO chunks_v2 (rowid, ${columns}) SELECT rowid, ${columns} FROM chunks;
+    DROP TABLE chunks;
+    DROP TABLE files;
+    ALTER TABLE chunks_v2 RENAME TO chunks;
+    CREATE INDEX chunks_scope_path_file ON chunks (repo, ref, path, file_hash);
+    CREATE INDEX chunks_content_hash ON chunks (content_hash);
+    UPDATE meta SET value = '2' WHERE key = 'schema_version';
+    COMMIT;
+  `);
+  db.close();
+}
+
+/** Rows where the files table and a count over the chunk rows disagree (empty when consistent). */
+function filesTableMismatch(db: Database.Database): unknown[] {
+  return db
+    .prepare(
+      `SELECT * FROM (
+         SELECT repo, ref, path, file_hash, chunks FROM files
+         EXCEPT SELECT repo, ref, path, file_hash, count(*) FROM chunks GROUP BY repo, ref, path, file_hash)
+       UNION ALL SELECT * FROM (
+         SELECT repo, ref, path, file_hash, count(*) FROM chunks GROUP BY repo, ref, path, file_hash
+         EXCEPT SELECT repo, ref, path, file_hash, chunks FROM files)`,
+    )
+    .all();
+}
 
 describeVectorStoreConformance(
   'SqliteVectorStore',
@@ -92,13 +139,24 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
   it('persists points, vectors and state across reopen', async () => {
     const path = freshPath();
     const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
-    const p = makePoint({ path: 'src/a.ts', text: 'function persistMe() {}', symbol: 'persistMe', vector: axisVector(2) });
+    const p = makePoint({
+      path: 'src/a.ts',
+      text: 'function persistMe() {}',
+      symbol: 'persistMe',
+      vector: axisVector(2),
+    });
     await store.upsert([p]);
     await store.close();
     await store.close(); // idempotent
     const again = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
     expect(await again.count()).toBe(1);
-    const [hit] = await again.query({ text: 'persist', vector: axisVector(2), mode: 'hybrid', k: 1, filter: {} });
+    const [hit] = await again.query({
+      text: 'persist',
+      vector: axisVector(2),
+      mode: 'hybrid',
+      k: 1,
+      filter: {},
+    });
     expect(hit?.id).toBe(p.id);
     expect(SqliteVectorStore.readSpace(path)).toEqual(CONFORMANCE_SPACE);
     await again.close();
@@ -125,20 +183,33 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     const second = { ...first, text: 'alpha second', vector: axisVector(2) };
     await store.upsert([first, second]);
     expect(await store.count()).toBe(1);
-    const [hit] = await store.query({ text: 'alpha', vector: axisVector(2), mode: 'semantic', k: 5, filter: {} });
+    const [hit] = await store.query({
+      text: 'alpha',
+      vector: axisVector(2),
+      mode: 'semantic',
+      k: 5,
+      filter: {},
+    });
     expect(hit?.text).toBe('alpha second');
     expect(hit?.score).toBeCloseTo(1, 5);
     await store.upsert([{ ...first, text: 'alpha third' }]);
     const lexical = await store.query({ text: 'alpha', vector: null, mode: 'lexical', k: 5, filter: {} });
     expect(lexical.map((h) => h.text)).toEqual(['alpha third']);
-    expect(await store.query({ text: 'second', vector: null, mode: 'lexical', k: 5, filter: {} })).toEqual([]);
+    expect(await store.query({ text: 'second', vector: null, mode: 'lexical', k: 5, filter: {} })).toEqual(
+      [],
+    );
     await store.close();
   });
 
   it('updates a re-upserted point with unchanged content and vector in place (new lines and commit), and rewrites it when the vector changed', async () => {
     const path = freshPath();
     const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'index' });
-    const p = makePoint({ path: 'src/move.ts', text: 'function shifted() {}', symbol: 'shifted', vector: axisVector(3) });
+    const p = makePoint({
+      path: 'src/move.ts',
+      text: 'function shifted() {}',
+      symbol: 'shifted',
+      vector: axisVector(3),
+    });
     // A second point, so that a rewritten row gets a new rowid (SQLite reuses the largest one + 1).
     await store.upsert([p, makePoint({ path: 'src/other.ts', text: 'other', vector: axisVector(1) })]);
     const rowidOf = (): number => {
@@ -151,12 +222,31 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     };
     const before = rowidOf();
     // Lines above the function grew: same id, content and vector; new lines, commit, file hash.
-    const moved = { ...p, startLine: p.startLine + 10, endLine: p.endLine + 10, commit: 'c'.repeat(40), fileHash: 'f'.repeat(64) };
+    const moved = {
+      ...p,
+      startLine: p.startLine + 10,
+      endLine: p.endLine + 10,
+      commit: 'c'.repeat(40),
+      fileHash: 'f'.repeat(64),
+    };
     await store.upsert([moved]);
     expect(rowidOf()).toBe(before); // updated in place: FTS and vec0 rows untouched
-    const [hit] = await store.query({ text: 'shifted', vector: axisVector(3), mode: 'hybrid', k: 1, filter: {} });
-    expect(hit).toMatchObject({ id: p.id, startLine: moved.startLine, endLine: moved.endLine, commit: moved.commit });
-    expect((await store.indexedFiles({ repo: p.repo, ref: p.ref })).get('src/move.ts')).toEqual([moved.fileHash]);
+    const [hit] = await store.query({
+      text: 'shifted',
+      vector: axisVector(3),
+      mode: 'hybrid',
+      k: 1,
+      filter: {},
+    });
+    expect(hit).toMatchObject({
+      id: p.id,
+      startLine: moved.startLine,
+      endLine: moved.endLine,
+      commit: moved.commit,
+    });
+    expect((await store.indexedFiles({ repo: p.repo, ref: p.ref })).get('src/move.ts')).toEqual([
+      moved.fileHash,
+    ]);
     // A new vector for the same id is a rewrite: kNN finds it by the new vector only.
     await store.upsert([{ ...moved, vector: axisVector(5) }]);
     expect(rowidOf()).not.toBe(before);
@@ -165,19 +255,27 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     expect(near?.score).toBeCloseTo(1, 5);
     // So is a new symbol (it is in the FTS row).
     await store.upsert([{ ...moved, vector: axisVector(5), symbol: 'renamedSymbol' }]);
-    const [bySymbol] = await store.query({ text: 'renamedSymbol', vector: null, mode: 'lexical', k: 1, filter: {} });
+    const [bySymbol] = await store.query({
+      text: 'renamedSymbol',
+      vector: null,
+      mode: 'lexical',
+      k: 1,
+      filter: {},
+    });
     expect(bySymbol?.id).toBe(p.id);
     expect(await store.count()).toBe(2);
     await store.close();
   });
 
-  it('creates vec0 with VEC0_CHUNK_SIZE, and still reads a store laid out with sqlite-vec\'s default chunk size', async () => {
+  it("creates vec0 with VEC0_CHUNK_SIZE, and still reads a store laid out with sqlite-vec's default chunk size", async () => {
     const path = freshPath();
     await (await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE })).close();
     const ddl = (): string => {
       const d = new Database(path, { readonly: true });
       try {
-        return (d.prepare("SELECT sql FROM sqlite_master WHERE name = 'chunk_vectors'").get() as { sql: string }).sql;
+        return (
+          d.prepare("SELECT sql FROM sqlite_master WHERE name = 'chunk_vectors'").get() as { sql: string }
+        ).sql;
       } finally {
         d.close();
       }
@@ -210,33 +308,191 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     }
   });
 
-  it('an indexing open replaces the (repo, ref, path) index of an older file with the covering one; a search open leaves the file alone', async () => {
+  it('upgrades a version-2 store in place: same points, rowids, search results and vectors; files table filled', async () => {
     const path = freshPath();
-    await (await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE })).close();
-    const db = new Database(path);
-    db.exec('DROP INDEX chunks_scope_path_file; CREATE INDEX chunks_scope_path ON chunks (repo, ref, path)');
-    db.close();
-    const indexes = (): string[] => {
-      const d = new Database(path, { readonly: true });
-      try {
-        return (d.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chunks' AND sql IS NOT NULL ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
-      } finally {
-        d.close();
-      }
-    };
-    await (await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'search' })).close();
-    expect(indexes()).toContain('chunks_scope_path');
-    const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'index' });
-    await writer.upsert([makePoint({ path: 'a/b.ts', text: 'x', vector: axisVector(1) })]);
+    const other = { repo: 'acme/other', ref: 'refs/heads/dev' };
+    const points = [
+      makePoint({ path: 'src/a.ts', text: 'function alpha() {}', symbol: 'alpha', vector: axisVector(1) }),
+      makePoint({
+        path: 'src/a.ts',
+        ordinal: 1,
+        text: 'function beta() {}',
+        symbol: 'beta',
+        vector: axisVector(2),
+      }),
+      // A file stored with two hashes (a run died between upsert and delete).
+      makePoint({
+        path: 'src/b.ts',
+        text: 'const gamma = 1',
+        vector: axisVector(3),
+        fileHash: 'f'.repeat(64),
+      }),
+      makePoint({
+        path: 'src/b.ts',
+        ordinal: 1,
+        text: 'const delta = 2',
+        vector: axisVector(4),
+        fileHash: 'e'.repeat(64),
+      }),
+      makePoint({ scope: other, path: 'lib/c.go', text: 'func Epsilon() {}', vector: axisVector(5) }),
+    ];
+    const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    await writer.upsert(points);
+    const query = {
+      text: 'alpha beta gamma',
+      vector: axisVector(1),
+      mode: 'hybrid',
+      k: 10,
+      filter: {},
+    } as const;
+    const before = await writer.query(query);
+    const filesBefore = await writer.indexedFiles(MAIN_SCOPE);
     await writer.close();
-    expect(indexes()).toContain('chunks_scope_path_file');
-    expect(indexes()).not.toContain('chunks_scope_path');
-    const d = new Database(path, { readonly: true });
-    const plan = d
-      .prepare('EXPLAIN QUERY PLAN SELECT DISTINCT path, file_hash FROM chunks WHERE repo = ? AND ref = ? ORDER BY path, file_hash')
-      .all('r', 'f') as Array<{ detail: string }>;
-    d.close();
-    expect(plan.map((r) => r.detail).join(' ')).toMatch(/COVERING INDEX chunks_scope_path_file/);
+    downgradeToV2(path);
+
+    const upgraded = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'search' });
+    expect(await upgraded.query(query)).toEqual(before);
+    expect(await upgraded.indexedFiles(MAIN_SCOPE)).toEqual(filesBefore);
+    expect([...(await upgraded.indexedFiles(other)).keys()]).toEqual(['lib/c.go']);
+    const vectors = await upgraded.vectorsByContentHash(points.map((p) => p.contentHash));
+    expect(vectors.size).toBe(points.length);
+    expect([...vectors.get(points[2].contentHash)!]).toEqual([...axisVector(3)]);
+    // Writes after the upgrade keep `files` exact.
+    await upgraded.deleteByPath(MAIN_SCOPE, ['src/b.ts']);
+    await upgraded.upsert([makePoint({ path: 'src/d.ts', text: 'zeta', vector: axisVector(6) })]);
+    expect([...(await upgraded.indexedFiles(MAIN_SCOPE)).keys()]).toEqual(['src/a.ts', 'src/d.ts']);
+    await upgraded.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '3' });
+    const indexes = (
+      db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chunks' AND sql IS NOT NULL ORDER BY name",
+        )
+        .all() as Array<{ name: string }>
+    ).map((r) => r.name);
+    expect(indexes).toEqual(['chunks_content_key', 'chunks_id_key', 'chunks_scope_path']);
+    expect(filesTableMismatch(db)).toEqual([]);
+    db.close();
+  });
+
+  it('keeps the files table equal to the chunk rows through random upserts, replacements, touches and deletes', async () => {
+    const store = await SqliteVectorStore.open({ path: freshPath(), space: CONFORMANCE_SPACE });
+    const scopes = [MAIN_SCOPE, { repo: MAIN_SCOPE.repo, ref: 'refs/heads/feature' }];
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const live: Point[] = [];
+    for (let step = 0; step < 120; step++) {
+      const op = rand(10);
+      const scope = scopes[rand(2)];
+      if (op < 5 || live.length === 0) {
+        // Upsert a few points; some reuse an id with another file hash (in-place touch) or other text (replace).
+        const batch: Point[] = [];
+        for (let i = 0; i < 1 + rand(6); i++) {
+          const reuse = live.length > 0 && rand(3) === 0 ? live[rand(live.length)] : null;
+          if (reuse && rand(2) === 0) batch.push({ ...reuse, fileHash: sha256Hex(`fh${rand(3)}`) });
+          else if (reuse)
+            batch.push({ ...reuse, text: `${reuse.text} changed ${step}`, vector: axisVector(rand(8)) });
+          else {
+            const file = `d${rand(3)}/f${rand(8)}.ts`;
+            batch.push(
+              makePoint({
+                scope,
+                path: file,
+                ordinal: rand(4),
+                text: `t${step}-${i}`,
+                vector: axisVector(rand(8)),
+                fileHash: sha256Hex(`fh${rand(3)}`),
+              }),
+            );
+          }
+        }
+        await store.upsert(batch);
+        for (const p of batch) {
+          const at = live.findIndex((q) => q.id === p.id);
+          if (at >= 0) live[at] = p;
+          else live.push(p);
+        }
+      } else if (op < 7) {
+        const paths = [...new Set(live.filter((p) => p.ref === scope.ref).map((p) => p.path))].slice(
+          0,
+          1 + rand(2),
+        );
+        const keep = new Set(live.filter(() => rand(2) === 0).map((p) => p.id));
+        await store.deleteByPath(scope, paths, keep);
+        for (let i = live.length - 1; i >= 0; i--) {
+          const p = live[i];
+          if (p.ref === scope.ref && paths.includes(p.path) && !keep.has(p.id)) live.splice(i, 1);
+        }
+      } else if (op < 9) {
+        const ids = live.filter(() => rand(4) === 0).map((p) => p.id);
+        await store.deleteByIds([...ids, 'not-a-stored-id']);
+        for (let i = live.length - 1; i >= 0; i--) if (ids.includes(live[i].id)) live.splice(i, 1);
+      } else {
+        await store.deleteRef(scope);
+        for (let i = live.length - 1; i >= 0; i--) if (live[i].ref === scope.ref) live.splice(i, 1);
+      }
+      for (const s of scopes) {
+        const expected = new Map<string, string[]>();
+        for (const p of live.filter((q) => q.ref === s.ref))
+          expected.set(p.path, [...new Set([...(expected.get(p.path) ?? []), p.fileHash])].sort());
+        expect(new Map([...(await store.indexedFiles(s))].sort())).toEqual(new Map([...expected].sort()));
+      }
+    }
+    expect(await store.count()).toBe(live.length);
+    const path = store.path;
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(filesTableMismatch(db)).toEqual([]);
+    db.close();
+  });
+
+  it('finds points and vectors by id and content hash when two of them share an integer key', async () => {
+    // Same last 13 hex digits: the same `hexKey`.
+    const idA = '00000000-0000-5000-8000-00000000000a';
+    const idB = '11111111-2222-5333-8440-00000000000a';
+    const hashA = `${'1'.repeat(51)}${'a'.repeat(13)}`;
+    const hashB = `${'2'.repeat(51)}${'a'.repeat(13)}`;
+    expect(hexKey(idA)).toBe(hexKey(idB));
+    expect(hexKey(hashA)).toBe(hexKey(hashB));
+    const store = await SqliteVectorStore.open({ path: freshPath(), space: CONFORMANCE_SPACE });
+    const a = {
+      ...makePoint({ path: 'a.ts', text: 'first', vector: axisVector(1) }),
+      id: idA,
+      contentHash: hashA,
+    };
+    const b = {
+      ...makePoint({ path: 'b.ts', text: 'second', vector: axisVector(2) }),
+      id: idB,
+      contentHash: hashB,
+    };
+    await store.upsert([a, b]);
+    await store.upsert([{ ...a, text: 'first again' }]); // replaces a only
+    expect(await store.count()).toBe(2);
+    const vectors = await store.vectorsByContentHash([hashB, 'f'.repeat(64)]);
+    expect([...vectors.keys()]).toEqual([hashB]);
+    expect([...vectors.get(hashB)!]).toEqual([...axisVector(2)]);
+    await store.deleteByIds([idA]);
+    const hits = await store.query({
+      text: 'second',
+      vector: axisVector(2),
+      mode: 'hybrid',
+      k: 5,
+      filter: {},
+    });
+    expect(hits.map((h) => h.id)).toEqual([idB]);
+    await store.close();
+  });
+
+  it('hexKey: 52-bit keys from the last 13 hex digits, dashes ignored; other strings through sha256', () => {
+    expect(hexKey('0123456789abcdef')).toBe(0x3456789abcdef);
+    expect(hexKey('01234567-89ab-5cde-8f01-23456789abcd')).toBe(hexKey('0123456789ab5cde8f0123456789abcd'));
+    expect(hexKey('not-hex!')).toBe(Number.parseInt(sha256Hex('not-hex!').slice(-13), 16));
+    expect(hexKey('abc')).toBe(Number.parseInt(sha256Hex('abc').slice(-13), 16));
+    expect(Number.isSafeInteger(hexKey('f'.repeat(64)))).toBe(true);
   });
 
   it('quantized kNN (forced, and auto above exactMaxPoints) finds what exact finds on separable data', async () => {
@@ -263,7 +519,8 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
       const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, ...options });
       const hits = await store.query({ text: '', vector: query, mode: 'semantic', k: 10, filter: {} });
       results.push(hits.map((h) => ({ id: h.id, score: h.score })));
-      for (let i = 1; i < hits.length; i++) expect(hits[i - 1]?.score).toBeGreaterThanOrEqual(hits[i]?.score ?? 0);
+      for (let i = 1; i < hits.length; i++)
+        expect(hits[i - 1]?.score).toBeGreaterThanOrEqual(hits[i]?.score ?? 0);
       await store.close();
     }
     const ids = results.map((r) => r.map((h) => h.id));
@@ -288,11 +545,15 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
       const db = (store as unknown as { db: Database.Database }).db;
       expect(db.pragma('mmap_size', { simple: true })).toBe(SQLITE_TUNING[workload].mmapBytes);
       expect(db.pragma('cache_size', { simple: true })).toBe(-SQLITE_TUNING[workload].cacheKib);
-      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(SQLITE_TUNING[workload].walAutocheckpointPages);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(
+        SQLITE_TUNING[workload].walAutocheckpointPages,
+      );
       await store.close();
     }
     expect(SQLITE_TUNING.index.mmapBytes).toBe(0);
-    expect(SQLITE_TUNING.index.walAutocheckpointPages).toBeGreaterThan(SQLITE_TUNING.search.walAutocheckpointPages);
+    expect(SQLITE_TUNING.index.walAutocheckpointPages).toBeGreaterThan(
+      SQLITE_TUNING.search.walAutocheckpointPages,
+    );
   });
 
   it('memory index: sees writes of this and other connections, and serves path filters', async () => {
@@ -304,7 +565,9 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     const b = makePoint({ path: 'lib/b.ts', text: 'b', vector: axisVector(1, 0.1) });
     await writer.upsert([a, b]);
     const ask = (filter = {}) =>
-      reader.query({ text: '', vector: axisVector(1), mode: 'semantic', k: 5, filter }).then((h) => h.map((x) => x.id));
+      reader
+        .query({ text: '', vector: axisVector(1), mode: 'semantic', k: 5, filter })
+        .then((h) => h.map((x) => x.id));
     expect(await ask()).toEqual([a.id, b.id]);
     expect(await ask({ pathPrefix: 'lib' })).toEqual([b.id]);
     await reader.deleteByIds([a.id]);
@@ -364,7 +627,11 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     const path = freshPath();
     const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
     const pts = Array.from({ length: 400 }, (_, i) =>
-      makePoint({ path: `src/f${i}.ts`, text: `function f${i}() { return ${'x'.repeat(200)} }`, vector: axisVector(i % 8, i / 400) }),
+      makePoint({
+        path: `src/f${i}.ts`,
+        text: `function f${i}() { return ${'x'.repeat(200)} }`,
+        vector: axisVector(i % 8, i / 400),
+      }),
     );
     await store.upsert(pts);
     await store.close();
@@ -389,7 +656,9 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
 
   it('answers a 10,000-character query and builds only quoted FTS expressions', async () => {
     const store = await SqliteVectorStore.open({ path: freshPath(), space: CONFORMANCE_SPACE });
-    await store.upsert([makePoint({ path: 'a.ts', text: 'function getUserName() {}', symbol: 'getUserName' })]);
+    await store.upsert([
+      makePoint({ path: 'a.ts', text: 'function getUserName() {}', symbol: 'getUserName' }),
+    ]);
     const long = `${'getUser '.repeat(1_251)}xx`;
     expect(long.length).toBeGreaterThanOrEqual(10_000);
     const hits = await store.query({ text: long, vector: axisVector(0), mode: 'hybrid', k: 5, filter: {} });
@@ -411,9 +680,21 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
       makePoint({ path: 'b.ts', text: 'common words there', vector: null }),
       makePoint({ path: 'c.ts', text: 'common zebra', vector: null }),
     ]);
-    const rareAndCommon = await store.query({ text: 'common zebra', vector: null, mode: 'lexical', k: 10, filter: {} });
+    const rareAndCommon = await store.query({
+      text: 'common zebra',
+      vector: null,
+      mode: 'lexical',
+      k: 10,
+      filter: {},
+    });
     expect(rareAndCommon.map((h) => h.path)).toEqual(['c.ts']);
-    const onlyCommon = await store.query({ text: 'common', vector: null, mode: 'lexical', k: 10, filter: {} });
+    const onlyCommon = await store.query({
+      text: 'common',
+      vector: null,
+      mode: 'lexical',
+      k: 10,
+      filter: {},
+    });
     expect(onlyCommon).toHaveLength(3);
     await store.close();
   });
@@ -438,7 +719,9 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     );
     // tsx's loader in this very process (not the tsx CLI, which would leave the writer as a grandchild).
     const loader = pathToFileURL(join(process.cwd(), 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-    const child = spawn(process.execPath, ['--import', loader, script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', loader, script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -460,7 +743,13 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     const n = await store.count();
     expect(n).toBeGreaterThanOrEqual(1000);
     expect(n % 500).toBe(0);
-    const hits = await store.query({ text: 'batch item', vector: axisVector(3), mode: 'hybrid', k: 5, filter: {} });
+    const hits = await store.query({
+      text: 'batch item',
+      vector: axisVector(3),
+      mode: 'hybrid',
+      k: 5,
+      filter: {},
+    });
     expect(hits).toHaveLength(5);
     await store.close();
   });
