@@ -16,7 +16,14 @@
  * by a content-hash scan that re-embeds nothing the shards already stored, then writes `complete`.
  */
 import { createHash } from 'node:crypto';
-import type { FileChange, FileListing, Logger, SourceReader, VectorStore } from '../core/ports.js';
+import type {
+  FileChange,
+  FileListing,
+  ListOptions,
+  Logger,
+  SourceReader,
+  VectorStore,
+} from '../core/ports.js';
 import type { IndexState, Point, RefScope, SearchHit, StoreQuery } from '../core/types.js';
 
 /** Shard `index` (1-based) of `count`. */
@@ -66,8 +73,8 @@ export class ShardedSourceReader implements SourceReader {
   }
 
   /** The inner listing restricted to this shard (files and skips alike). */
-  async listFiles(): Promise<FileListing> {
-    const listing = await this.inner.listFiles();
+  async listFiles(options?: ListOptions): Promise<FileListing> {
+    const listing = await this.inner.listFiles(options);
     return {
       files: listing.files.filter((f) => inShard(f.path, this.shard)),
       skipped: listing.skipped.filter((s) => inShard(s.path, this.shard)),

@@ -45,6 +45,24 @@ export class VectorStoreError extends CodeidxError {}
 export class StoreCorruptError extends VectorStoreError {}
 
 /** A single file could not be chunked. Counted and skipped, never fatal. */
+/**
+ * A file larger than the size limit, refused before it is read (`SourceReader.readFile`); the
+ * pipeline counts it as a 'too-large' skip.
+ */
+export class FileTooLargeError extends CodeidxError {
+  constructor(
+    readonly path: string,
+    /** Size of the file, bytes. */
+    readonly size: number,
+    /** The limit, bytes. */
+    readonly maxBytes: number,
+  ) {
+    super(`${path} is ${size} bytes, above the limit of ${maxBytes} bytes; not read`, {
+      hint: 'raise the maximum file size (CLI --max-file-size, action input max-file-size) to index it',
+    });
+  }
+}
+
 export class ChunkError extends CodeidxError {
   readonly path: string;
 

@@ -13,7 +13,7 @@
  *
  * @module core/index-pipeline
  */
-import { ChunkError, describeError } from './errors.js';
+import { ChunkError, describeError, FileTooLargeError } from './errors.js';
 import { classifyFile, DEFAULT_MAX_FILE_BYTES, FILE_FILTER_VERSION } from './file-filter.js';
 import { dirsOf, embeddingCacheKey, pointId, sha256Hex, spaceLabel } from './identity.js';
 import { planChanges, type ChangePlan } from './plan-changes.js';
@@ -180,6 +180,15 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   const model = spaceLabel(space);
 
   // ---- 1. Plan -------------------------------------------------------------------------------
+  // Content skips of this commit: carried over unread, plus those found while reading
+  // (the content filter, and files over the size limit when the listing did not measure sizes).
+  const contentSkips: Record<string, SkipReason> = {};
+  let contentSkipsCount = 0;
+  const recordContentSkip = (path: string, reason: SkipReason): void => {
+    if (contentSkipsCount >= MAX_CONTENT_SKIPS) return;
+    contentSkips[path] = reason;
+    contentSkipsCount++;
+  };
   const previous = await store.getState(scope);
   const stateBase = {
     repo: scope.repo,
@@ -212,7 +221,9 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   const diffBase = !forcedFull && options.planSource === 'diff' && head ? (previous?.commit ?? null) : null;
   const localDiff = diffBase && head ? reader.diff(diffBase, head) : null;
   localDiff?.catch(() => undefined); // awaited below; keeps a failure during the listing handled
-  const listing = await reader.listFiles();
+  // A diff plan reads only the changed files: sizes are checked when they are read (`readFile`
+  // throws FileTooLargeError), which spares one lstat per listed file.
+  const listing = await reader.listFiles(diffBase ? { sizes: false } : {});
   for (const skipped of listing.skipped) countSkip(skipped.path, skipped.reason);
   counts.filesSeen = listing.files.length;
   const indexed = await store.indexedFiles(scope);
@@ -252,6 +263,12 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
       try {
         current.set(entry.path, sha256Hex(await reader.readFile(entry.path)));
       } catch (error) {
+        if (error instanceof FileTooLargeError) {
+          countSkip(entry.path, 'too-large');
+          recordContentSkip(entry.path, 'too-large');
+          progress?.tick();
+          continue;
+        }
         countSkip(entry.path, 'unreadable');
         logger.warn(`cannot read ${entry.path}: ${describeError(error)}`);
       }
@@ -261,14 +278,6 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
     plan = planChanges({ mode: 'scan', current, previous: indexed, full: forcedFull });
   }
   counts.filesUnchanged = plan.unchanged;
-  // Content skips of this commit: carried over unread, plus those the filter finds below.
-  const contentSkips: Record<string, SkipReason> = {};
-  let contentSkipsCount = 0;
-  const recordContentSkip = (path: string, reason: SkipReason): void => {
-    if (contentSkipsCount >= MAX_CONTENT_SKIPS) return;
-    contentSkips[path] = reason;
-    contentSkipsCount++;
-  };
   for (const { path, reason } of plan.carriedSkips) {
     countSkip(path, reason);
     recordContentSkip(path, reason);
@@ -305,6 +314,12 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
       try {
         bytes = await reader.readFile(path);
       } catch (error) {
+        if (error instanceof FileTooLargeError) {
+          countSkip(path, 'too-large');
+          recordContentSkip(path, 'too-large');
+          if (indexed.has(path)) toDrop.add(path);
+          continue;
+        }
         countSkip(path, 'unreadable');
         logger.warn(`cannot read ${path}: ${describeError(error)}`);
         if (indexed.has(path)) toDrop.add(path);

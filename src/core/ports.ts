@@ -34,10 +34,23 @@ export interface ProgressReporter {
   stop(): void;
 }
 
-/** A file found by a scan, before it is read. `size` in bytes. */
+/**
+ * A file found by a scan, before it is read. `size` in bytes, or -1 when the listing did not measure
+ * it (`ListOptions.sizes` false).
+ */
 export interface FileEntry {
   readonly path: string;
   readonly size: number;
+}
+
+/** Options of `SourceReader.listFiles`. */
+export interface ListOptions {
+  /**
+   * Measure every file (`lstat`) and skip those above the size limit as 'too-large'. Default true.
+   * False saves one `lstat` per file (≈ 0.1 s on 9,000 files) when only a few files will be read,
+   * e.g. a diff-planned run; `readFile` still refuses an oversized file (`FileTooLargeError`).
+   */
+  readonly sizes?: boolean;
 }
 
 /** A path passed over during a scan, with the reason it was skipped. */
@@ -71,8 +84,11 @@ export interface SourceReader {
   /** The current branch as a full ref ("refs/heads/main"), or null (detached HEAD, plain directory). */
   currentRef(): Promise<string | null>;
   /** Lists candidate files, applying .gitignore (every level), .git/info/exclude, .codeidxignore and vendor folders. */
-  listFiles(): Promise<FileListing>;
-  /** Raw bytes of a file of the tree. Throws if it cannot be read. */
+  listFiles(options?: ListOptions): Promise<FileListing>;
+  /**
+   * Raw bytes of a file of the tree. Throws `FileTooLargeError` (without reading it) for a file
+   * above the reader's size limit, and another error if it cannot be read.
+   */
   readFile(path: string): Promise<Uint8Array>;
   /**
    * Changes from commit `base` to commit `head`, or null when `base` is not available

@@ -222,6 +222,42 @@ describe('indexTree', () => {
     expect(reads).toEqual(['assets/logo.ts']);
   });
 
+  it('a diff-planned run checks sizes only of the files it reads: an oversized file is skipped, recorded, then carried unread', async () => {
+    const storePath = path.join(dir, 'store.db');
+    const big = 'x'.repeat(1024 * 1024 + 1);
+    write('data/big.ts', big);
+    gitCommit('initial');
+    const first = await run(storePath); // scan: the listing measures sizes and skips the file
+    expect(first.counts.skipped['too-large']).toBe(1);
+
+    write('src/math.ts', 'export const one = 1;\n');
+    gitCommit('edit math');
+    const reads: string[] = [];
+    const second = await run(storePath, { planSource: 'diff', onRead: (p) => reads.push(p) });
+    expect(second.plannedBy).toBe('diff');
+    // Not stored and not a recorded skip yet: asked for once, refused by size, recorded.
+    expect(reads.sort()).toEqual(['data/big.ts', 'src/math.ts']);
+    expect(second.counts.skipped['too-large']).toBe(1);
+    expect((await stateOf(storePath))?.contentSkips?.paths['data/big.ts']).toBe('too-large');
+
+    write('src/math.ts', 'export const two = 2;\n');
+    gitCommit('edit math again');
+    reads.length = 0;
+    const third = await run(storePath, { planSource: 'diff', onRead: (p) => reads.push(p) });
+    expect(reads).toEqual(['src/math.ts']); // carried over unread
+    expect(third.counts.skipped['too-large']).toBe(1);
+
+    // An indexed file that grows over the limit is dropped; one that shrinks under it is indexed.
+    write('src/math.ts', big);
+    write('data/big.ts', 'export const small = true;\n');
+    gitCommit('swap sizes');
+    const fourth = await run(storePath, { planSource: 'diff' });
+    expect(fourth.counts.skipped['too-large']).toBe(1);
+    expect(dump(storePath)).toEqual(await fullIndexDump());
+    expect(dump(storePath).some((row) => row.includes(' data/big.ts:'))).toBe(true);
+    expect(dump(storePath).some((row) => row.includes(' src/math.ts:'))).toBe(false);
+  });
+
   it('indexes a tree, counts skips, and a second run over an unchanged tree embeds and writes nothing', async () => {
     const storePath = path.join(dir, 'store.db');
     const commit = gitCommit('initial');

@@ -5,7 +5,8 @@
  *
  * @module adapters/fs/fs-source-reader
  */
-import type { FileChange, FileListing, SourceReader } from '../../core/ports.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../../core/file-filter.js';
+import type { FileChange, FileListing, ListOptions, SourceReader } from '../../core/ports.js';
 import { readTreeFile, resolveTreeRoot } from './read-tree-file.js';
 import { walkTree, type WalkOptions } from './walk-tree.js';
 
@@ -38,13 +39,16 @@ export class FsSourceReader implements SourceReader {
   }
 
   /** See `walkTree`; nested repositories are walked like any folder (their .gitignore files apply). */
-  listFiles(): Promise<FileListing> {
-    return walkTree(this.realRoot, this.options);
+  listFiles(options: ListOptions = {}): Promise<FileListing> {
+    return walkTree(this.realRoot, { ...this.options, statSizes: options.sizes ?? true });
   }
 
-  /** Raw bytes; throws `ConfigError` for a path outside the tree (see `readTreeFile`). */
+  /**
+   * Raw bytes; throws `ConfigError` for a path outside the tree and `FileTooLargeError` above
+   * `maxFileBytes` (see `readTreeFile`).
+   */
   readFile(path: string): Promise<Uint8Array> {
-    return readTreeFile(this.realRoot, path);
+    return readTreeFile(this.realRoot, path, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
   }
 
   /** Always null: no history to diff, the caller falls back to a full scan. */

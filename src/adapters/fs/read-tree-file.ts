@@ -6,7 +6,7 @@
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, posix, resolve as resolvePath, sep } from 'node:path';
-import { CodeidxError, ConfigError } from '../../core/errors.js';
+import { CodeidxError, ConfigError, FileTooLargeError } from '../../core/errors.js';
 
 /**
  * Checks a repo-relative POSIX path and returns it normalized ("a/./b" → "a/b").
@@ -29,10 +29,11 @@ export function normalizeTreePath(path: string): string {
 
 /**
  * Raw bytes of `path` under `realRoot` (the root after `realpath`).
- * Throws `ConfigError` when the path escapes the root (including through a symlink), and
+ * Throws `ConfigError` when the path escapes the root (including through a symlink),
+ * `FileTooLargeError` when the file is larger than `maxBytes` (checked with `stat`, never read), and
  * `CodeidxError` (fs error as `cause`) when the file is missing, not a regular file or unreadable.
  */
-export async function readTreeFile(realRoot: string, path: string): Promise<Uint8Array> {
+export async function readTreeFile(realRoot: string, path: string, maxBytes = Infinity): Promise<Uint8Array> {
   const rel = normalizeTreePath(path);
   const abs = join(realRoot, ...rel.split('/'));
   let real: string;
@@ -52,8 +53,10 @@ export async function readTreeFile(realRoot: string, path: string): Promise<Uint
   try {
     const info = await stat(real);
     if (!info.isFile()) throw new Error('not a regular file');
+    if (info.size > maxBytes) throw new FileTooLargeError(rel, info.size, maxBytes);
     return await readFile(real);
   } catch (error) {
+    if (error instanceof FileTooLargeError) throw error;
     throw new CodeidxError(`Cannot read ${rel}: ${(error as Error).message}`, {
       hint: 'Only regular files listed by listFiles can be read.',
       cause: error,

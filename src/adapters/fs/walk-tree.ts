@@ -26,7 +26,8 @@
  *    ('ignored'); when `include` globs are given, a file must match one of them ('ignored' if not).
  * 7. `.gitattributes` `linguist-vendored` / `linguist-generated` (see `LinguistAttributes`):
  *    'vendored' / 'generated'.
- * 8. A file larger than `maxFileBytes` (from `lstat`, never read) is skipped ('too-large').
+ * 8. A file larger than `maxFileBytes` (from `lstat`, never read) is skipped ('too-large'), unless
+ *    `statSizes` is false (then the reader checks the size when the file is read).
  *
  * Nested repositories (a sub-directory holding its own `.git`, e.g. a checked-out submodule) are
  * skipped ('ignored') when `skipNestedRepositories` is set: git does not track their content.
@@ -104,6 +105,12 @@ export interface WalkOptions {
   readonly gitCommonDir?: string | null;
   /** Skip sub-directories that hold their own `.git` (submodules, nested clones). Default false. */
   readonly skipNestedRepositories?: boolean;
+  /**
+   * `lstat` every candidate file for rule 8 (size). Default true. When false, no file is stat'ed:
+   * entries get `size: -1`, nothing is skipped as 'too-large' here, and the reader's `readFile`
+   * enforces the limit instead (`ListOptions.sizes`).
+   */
+  readonly statSizes?: boolean;
 }
 
 /** One level of ignore rules: the directory that holds them and the compiled matcher. */
@@ -271,6 +278,11 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
       }
     }
 
+    if (options.statSizes === false) {
+      for (const { path } of candidates) files.push({ path, size: -1 });
+      for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
+      continue;
+    }
     // Sizes from lstat; never open the file. -1: deleted while walking; -2: cannot be stat'ed.
     const sizes = candidates.map(({ abs }) => {
       try {

@@ -24,7 +24,8 @@
 import fs from 'node:fs';
 import * as git from 'isomorphic-git';
 import { CodeidxError } from '../../core/errors.js';
-import type { FileChange, FileListing, SourceReader } from '../../core/ports.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../../core/file-filter.js';
+import type { FileChange, FileListing, ListOptions, SourceReader } from '../../core/ports.js';
 import type { SourceReaderOptions } from '../fs/fs-source-reader.js';
 import { readTreeFile, resolveTreeRoot } from '../fs/read-tree-file.js';
 import { resolveGitDir, type GitDirs } from '../fs/resolve-git-dir.js';
@@ -115,17 +116,21 @@ export class GitSourceReader implements SourceReader {
   }
 
   /** See `walkTree`, with the repository's `info/exclude` and nested repositories skipped. */
-  listFiles(): Promise<FileListing> {
+  listFiles(options: ListOptions = {}): Promise<FileListing> {
     return walkTree(this.realRoot, {
       ...this.options,
       gitCommonDir: this.dirs.commonDir,
       skipNestedRepositories: true,
+      statSizes: options.sizes ?? true,
     });
   }
 
-  /** Raw bytes of the working-tree file; throws `ConfigError` for a path outside the tree. */
+  /**
+   * Raw bytes of the working-tree file; throws `ConfigError` for a path outside the tree and
+   * `FileTooLargeError` above `maxFileBytes`.
+   */
   readFile(path: string): Promise<Uint8Array> {
-    return readTreeFile(this.realRoot, path);
+    return readTreeFile(this.realRoot, path, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
   }
 
   /**
@@ -156,7 +161,10 @@ export class GitSourceReader implements SourceReader {
     this.cliAnswers++;
     return lookups.map((lookup, i) => {
       if (lookup.kind === 'not-a-commit') {
-        throw this.gitError(`resolve ${revs[i]}`, new Error(`${revs[i]} names a ${lookup.type}, not a commit`));
+        throw this.gitError(
+          `resolve ${revs[i]}`,
+          new Error(`${revs[i]} names a ${lookup.type}, not a commit`),
+        );
       }
       return lookup.kind === 'commit' ? lookup.oid : null;
     });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsSourceReader } from '../../../src/adapters/fs/fs-source-reader.js';
 import { normalizeTreePath } from '../../../src/adapters/fs/read-tree-file.js';
-import { CodeidxError, ConfigError } from '../../../src/core/errors.js';
+import { CodeidxError, ConfigError, FileTooLargeError } from '../../../src/core/errors.js';
 
 let base: string;
 let root: string;
@@ -43,6 +43,25 @@ describe('FsSourceReader', () => {
     ]);
     expect(new TextDecoder().decode(await reader.readFile('src/a.ts'))).toBe('export const a = 1;\n');
     expect(new TextDecoder().decode(await reader.readFile('./src//a.ts'))).toBe('export const a = 1;\n');
+  });
+
+  it('lists without sizes on request (no too-large skips), and readFile refuses an oversized file unread', async () => {
+    fs.writeFileSync(join(root, 'src', 'big.ts'), 'x'.repeat(2000));
+    const reader = await FsSourceReader.open(root, { maxFileBytes: 1000 });
+    const listing = await reader.listFiles({ sizes: false });
+    expect(listing.files).toEqual([
+      { path: '.gitignore', size: -1 },
+      { path: 'src/a.ts', size: -1 },
+      { path: 'src/big.ts', size: -1 },
+    ]);
+    expect(listing.skipped).toEqual([]);
+    const error = await reader.readFile('src/big.ts').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FileTooLargeError);
+    expect(error).toMatchObject({ path: 'src/big.ts', size: 2000, maxBytes: 1000 });
+    expect((error as FileTooLargeError).hint).toMatch(/max-file-size/);
+    // At the limit is fine (the limit is inclusive, as in the walker).
+    fs.writeFileSync(join(root, 'src', 'big.ts'), 'x'.repeat(1000));
+    expect((await reader.readFile('src/big.ts')).byteLength).toBe(1000);
   });
 
   it('refuses paths that escape the root, lexically or through a symlink', async () => {
