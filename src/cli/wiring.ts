@@ -65,7 +65,7 @@ export async function openEmbedder(options: EmbedderOptions): Promise<Embedder |
   try {
     const resolved =
       options.model === BUILTIN_MODEL_ID
-        ? await resolveBuiltinModel()
+        ? await resolveBuiltinModel(undefined, { deferChecksum: options.inWorker === true })
         : await resolveModel(options.model, {
             endpoint: options.endpoint ?? 'https://huggingface.co',
             cacheDir: options.modelCacheDir ?? defaultModelCacheDir(),
@@ -98,7 +98,11 @@ export const estimatedTokenCounter: TokenCounter = { count: (text) => estimateTo
 /** The chunker for an embedder: budget = the model's max tokens (capped at MAX_CHUNK_TOKENS). */
 export function createChunker(embedder: Embedder | null, logger: Logger): TreeSitterChunker {
   const maxTokens = Math.min(embedder?.info.maxTokens ?? 256, MAX_CHUNK_TOKENS);
-  return new TreeSitterChunker({ tokenCounter: embedder?.tokenCounter ?? estimatedTokenCounter, maxTokens, logger });
+  return new TreeSitterChunker({
+    tokenCounter: embedder?.tokenCounter ?? estimatedTokenCounter,
+    maxTokens,
+    logger,
+  });
 }
 
 /** A chunker that holds resources (worker threads, wasm memory) until `close()`. */
@@ -114,11 +118,7 @@ export type ClosableChunker = Chunker & { close(): Promise<void> };
  * Falls back to the in-thread chunker for `threads` ≤ 1 or an embedder with no model directory.
  * Same chunks either way (tested in worker-pool-chunker.test.ts).
  */
-export function createIndexChunker(
-  embedder: Embedder | null,
-  logger: Logger,
-  threads = 1,
-): ClosableChunker {
+export function createIndexChunker(embedder: Embedder | null, logger: Logger, threads = 1): ClosableChunker {
   const maxTokens = Math.min(embedder?.info.maxTokens ?? 256, MAX_CHUNK_TOKENS);
   const tokenCounter: TokenCounterSpec | null =
     embedder === null
@@ -128,7 +128,11 @@ export function createIndexChunker(
         : null;
   if (threads <= 1 || tokenCounter === null) {
     const inThread = createChunker(embedder, logger);
-    return { version: inThread.version, chunk: (file) => inThread.chunk(file), close: () => inThread.dispose() };
+    return {
+      version: inThread.version,
+      chunk: (file) => inThread.chunk(file),
+      close: () => inThread.dispose(),
+    };
   }
   let pool: Promise<WorkerPoolChunker> | null = null;
   return {
@@ -145,13 +149,18 @@ export function createIndexChunker(
 
 /** The embedding space of an embedder (null for lexical-only). */
 export function spaceOf(embedder: Embedder | null): EmbeddingSpace | null {
-  return embedder ? { modelId: embedder.info.id, revision: embedder.info.revision, dims: embedder.info.dims } : null;
+  return embedder
+    ? { modelId: embedder.info.id, revision: embedder.info.revision, dims: embedder.info.dims }
+    : null;
 }
 
 /** File name of the store of one embedding space: one store per space, as one Qdrant collection per space. */
 export function storeFileName(space: EmbeddingSpace | null): string {
   if (!space) return 'index-lexical.db';
-  const slug = `${space.modelId}-${space.revision.slice(0, 12)}-${space.dims}`.replace(/[^A-Za-z0-9._-]+/g, '_');
+  const slug = `${space.modelId}-${space.revision.slice(0, 12)}-${space.dims}`.replace(
+    /[^A-Za-z0-9._-]+/g,
+    '_',
+  );
   return `index-${slug}.db`;
 }
 
@@ -178,7 +187,9 @@ export function writeManifest(dataDir: string, manifest: Manifest): void {
 /** Store files present in a data directory. */
 export function listStoreFiles(dataDir: string): string[] {
   if (!existsSync(dataDir)) return [];
-  return readdirSync(dataDir).filter((f) => /^index-.*\.db$/.test(f)).sort();
+  return readdirSync(dataDir)
+    .filter((f) => /^index-.*\.db$/.test(f))
+    .sort();
 }
 
 /**
@@ -204,7 +215,8 @@ export async function openStore(
 
 /** Default embedding-cache file: $XDG_CACHE_HOME/codeidx/embeddings.db (or ~/.cache/codeidx/embeddings.db). */
 export function defaultEmbeddingCachePath(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  const base =
+    env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
   return join(base, 'codeidx', 'embeddings.db');
 }
 

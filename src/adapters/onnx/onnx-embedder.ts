@@ -17,7 +17,14 @@ import * as ort from 'onnxruntime-node';
 import { CodeidxError, EmbeddingError, ModelError } from '../../core/errors.js';
 import type { Embedder, Logger, ModelInfo, TokenCounter } from '../../core/ports.js';
 import { HfTokenizer } from '../tokenizer/hf-tokenizer.js';
-import { createSession, type DeviceProbe, type DeviceRequest, type ExecutionDevice, type SessionFactory } from './device.js';
+import { checkModelChecksum } from './model-checksum.js';
+import {
+  createSession,
+  type DeviceProbe,
+  type DeviceRequest,
+  type ExecutionDevice,
+  type SessionFactory,
+} from './device.js';
 
 /** The part of an onnxruntime session the embedder uses (a real `InferenceSession` fits). */
 export interface EncoderSession {
@@ -34,6 +41,11 @@ export interface EmbedderModel {
   readonly modelPath: string;
   /** Directory holding tokenizer.json. */
   readonly dir: string;
+  /**
+   * Expected sha256 (hex) of `modelPath`. When set, `OnnxEmbedder.create` checks it before loading
+   * the session (`ModelError` on a mismatch), in whichever thread creates it.
+   */
+  readonly sha256?: string;
 }
 
 /** Options of `OnnxEmbedder.create`. */
@@ -73,10 +85,10 @@ const HIDDEN_OUTPUT = 'last_hidden_state';
 /** L2-normalises `v` in place; a zero vector stays zero (it cannot be normalised; callers never get NaN). */
 function normalize(v: Float32Array): Float32Array {
   let sum = 0;
-  for (let i = 0; i < v.length; i++) sum += (v[i]) * (v[i]);
+  for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
   if (sum > 0) {
     const inv = 1 / Math.sqrt(sum);
-    for (let i = 0; i < v.length; i++) v[i] = (v[i]) * inv;
+    for (let i = 0; i < v.length; i++) v[i] = v[i] * inv;
   }
   return v;
 }
@@ -121,11 +133,16 @@ export class OnnxEmbedder implements Embedder {
     this.maxBatchTokens = maxBatchTokens;
     const inputs = new Set(session.inputNames);
     if (!inputs.has('input_ids')) {
-      throw new ModelError(`the ONNX graph has no input_ids input (inputs: ${session.inputNames.join(', ')})`, {
-        hint: 'codeidx runs transformer encoders exported with input_ids / attention_mask (/ token_type_ids)',
-      });
+      throw new ModelError(
+        `the ONNX graph has no input_ids input (inputs: ${session.inputNames.join(', ')})`,
+        {
+          hint: 'codeidx runs transformer encoders exported with input_ids / attention_mask (/ token_type_ids)',
+        },
+      );
     }
-    const unknown = session.inputNames.filter((n) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(n));
+    const unknown = session.inputNames.filter(
+      (n) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(n),
+    );
     if (unknown.length > 0) {
       throw new ModelError(`the ONNX graph has unsupported inputs: ${unknown.join(', ')}`, {
         hint: 'export the encoder with only input_ids, attention_mask and token_type_ids',
@@ -142,9 +159,12 @@ export class OnnxEmbedder implements Embedder {
           ? outputs[0]
           : undefined;
     if (chosen === undefined) {
-      throw new ModelError(`cannot tell which ONNX output is the embedding (outputs: ${outputs.join(', ')})`, {
-        hint: `name it ${HIDDEN_OUTPUT} [batch, seq, dims] or ${POOLED_OUTPUT} [batch, dims]`,
-      });
+      throw new ModelError(
+        `cannot tell which ONNX output is the embedding (outputs: ${outputs.join(', ')})`,
+        {
+          hint: `name it ${HIDDEN_OUTPUT} [batch, seq, dims] or ${POOLED_OUTPUT} [batch, dims]`,
+        },
+      );
     }
     this.outputName = chosen;
   }
@@ -156,7 +176,9 @@ export class OnnxEmbedder implements Embedder {
    */
   static async create(model: EmbedderModel, options: OnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
     const batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ModelError(`batch size must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new ModelError(`batch size must be a positive integer, got ${batchSize}`);
+    if (model.sha256 !== undefined) checkModelChecksum(model.modelPath, model.sha256);
     const tokenizer = HfTokenizer.fromDirectory(model.dir);
     let created: { session: EncoderSession; device: ExecutionDevice };
     try {
@@ -175,21 +197,31 @@ export class OnnxEmbedder implements Embedder {
       });
     }
     // On CUDA the cap would defeat the larger GPU batches (device memory, not CPU cache, is the limit).
-    const maxBatchTokens = options.maxBatchTokens ?? (created.device === 'cuda' ? Number.POSITIVE_INFINITY : DEFAULT_MAX_BATCH_TOKENS);
-    return new OnnxEmbedder(model.dir, model.info, tokenizer, created.session, created.device, batchSize, maxBatchTokens);
+    const maxBatchTokens =
+      options.maxBatchTokens ??
+      (created.device === 'cuda' ? Number.POSITIVE_INFINITY : DEFAULT_MAX_BATCH_TOKENS);
+    return new OnnxEmbedder(
+      model.dir,
+      model.info,
+      tokenizer,
+      created.session,
+      created.device,
+      batchSize,
+      maxBatchTokens,
+    );
   }
 
   async embedDocuments(texts: readonly string[], onBatch?: (done: number) => void): Promise<Float32Array[]> {
     const prefix = this.info.documentPrefix;
     const encoded = texts.map((t) => this.tokenizer.encode(prefix + t, this.info.maxTokens).ids);
     // Longest first: the first batch sizes the reused buffers, later batches pad less.
-    const order = encoded.map((_, i) => i).sort((a, b) => (encoded[b]).length - (encoded[a]).length);
+    const order = encoded.map((_, i) => i).sort((a, b) => encoded[b].length - encoded[a].length);
     const out = new Array<Float32Array>(texts.length);
     let done = 0;
     let start = 0;
     while (start < order.length) {
       // Sorted longest first: the first text of a batch is its longest and sets the padded length.
-      const longest = Math.max(1, (encoded[order[start]]).length);
+      const longest = Math.max(1, encoded[order[start]].length);
       const size = Math.max(1, Math.min(this.batchSize, Math.floor(this.maxBatchTokens / longest)));
       const indices = order.slice(start, start + size);
       const vectors = await this.exclusive(() => this.runBatch(indices.map((i) => encoded[i])));
@@ -288,13 +320,13 @@ export class OnnxEmbedder implements Embedder {
       if (this.info.pooling === 'cls') {
         v.set(data.subarray(base, base + D));
       } else {
-        const len = (batch[b]).length;
+        const len = batch[b].length;
         for (let s = 0; s < len; s++) {
           const off = base + s * D;
-          for (let d = 0; d < D; d++) v[d] = (v[d]) + (data[off + d]);
+          for (let d = 0; d < D; d++) v[d] = v[d] + data[off + d];
         }
         const inv = 1 / len;
-        for (let d = 0; d < D; d++) v[d] = (v[d]) * inv;
+        for (let d = 0; d < D; d++) v[d] = v[d] * inv;
       }
       vectors.push(normalize(v));
     }

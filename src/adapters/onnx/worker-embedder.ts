@@ -108,7 +108,12 @@ export class WorkerEmbedder implements Embedder {
     };
     const { logger } = options;
     const data: EmbedWorkerData = {
-      model: { info: model.info, modelPath: model.modelPath, dir: model.dir },
+      model: {
+        info: model.info,
+        modelPath: model.modelPath,
+        dir: model.dir,
+        ...(model.sha256 !== undefined ? { sha256: model.sha256 } : {}),
+      },
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       ...(options.maxBatchTokens !== undefined ? { maxBatchTokens: options.maxBatchTokens } : {}),
       ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),

@@ -7,12 +7,12 @@
  * normalizer steps), tokenizer_config.json, codeidx-model.json (with the sha256 of model.onnx) and
  * MODEL_CARD.md. `resolveBuiltinModel` verifies the checksum before the model is used.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ModelError } from '../../core/errors.js';
+import { checkModelChecksum } from '../onnx/model-checksum.js';
 import { loadModelDirectory, type ResolvedModel } from '../hf/model-resolver.js';
 
 /** Model id of the built-in model (also what `--model codeidx-static` names). */
@@ -39,17 +39,23 @@ const checksumSchema = z.object({
   model: z.string().min(1).default('model.onnx'),
 });
 
-/** sha256 (hex) of a file's bytes. */
-function sha256OfFile(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
 /**
  * Checks that the built-in model directory is complete and that model.onnx has the sha256 recorded
  * in codeidx-model.json. Returns the directory. `dir` defaults to `builtinModelDir()` (tests pass a copy).
  * @throws ModelError naming the missing file or the two digests on a mismatch.
  */
 export function verifyBuiltinModel(dir: string = builtinModelDir()): string {
+  const { modelPath, sha256 } = builtinModelFiles(dir);
+  checkModelChecksum(modelPath, sha256);
+  return dir;
+}
+
+/**
+ * The model file of the built-in model directory and the sha256 recorded for it, after checking
+ * that the files exist (the file is not read).
+ * @throws ModelError naming the missing file, or for a codeidx-model.json without a valid sha256.
+ */
+function builtinModelFiles(dir: string): { modelPath: string; sha256: string } {
   const configPath = join(dir, 'codeidx-model.json');
   if (!existsSync(configPath)) {
     throw new ModelError(`the built-in model is missing: ${configPath} does not exist`, {
@@ -71,19 +77,29 @@ export function verifyBuiltinModel(dir: string = builtinModelDir()): string {
       hint: 'reinstall codeidx (the package ships models/codeidx-static/model.onnx)',
     });
   }
-  const actual = sha256OfFile(modelPath);
-  if (actual !== parsed.sha256) {
-    throw new ModelError(`checksum mismatch for ${modelPath}: expected sha256 ${parsed.sha256}, got ${actual}`, {
-      hint: 'the file is damaged or was replaced; reinstall codeidx (git checkout models/codeidx-static in a clone)',
-    });
-  }
-  return dir;
+  return { modelPath, sha256: parsed.sha256 };
+}
+
+/** Options of `resolveBuiltinModel`. */
+export interface ResolveBuiltinOptions {
+  /**
+   * Do not hash model.onnx here; return its recorded sha256 as `sha256`, for `OnnxEmbedder.create`
+   * to check where the session is made. A `WorkerEmbedder` so checks it in its worker thread: ≈ 50 ms
+   * of hashing 7.9 MB off the main thread of every action run. Default false.
+   */
+  readonly deferChecksum?: boolean;
 }
 
 /**
- * The built-in model, verified and ready for `OnnxEmbedder.create`.
+ * The built-in model, ready for `OnnxEmbedder.create` (or `WorkerEmbedder.start`): verified here, or
+ * with `deferChecksum` carrying the sha256 that the embedder checks before loading.
  * @throws ModelError when files are missing, the checksum does not match or the config is invalid.
  */
-export async function resolveBuiltinModel(dir: string = builtinModelDir()): Promise<ResolvedModel> {
-  return loadModelDirectory(verifyBuiltinModel(dir));
+export async function resolveBuiltinModel(
+  dir: string = builtinModelDir(),
+  options: ResolveBuiltinOptions = {},
+): Promise<ResolvedModel & { readonly sha256?: string }> {
+  if (!options.deferChecksum) return loadModelDirectory(verifyBuiltinModel(dir));
+  const { sha256 } = builtinModelFiles(dir);
+  return { ...(await loadModelDirectory(dir)), sha256 };
 }

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxEmbedder } from '../../../src/adapters/onnx/onnx-embedder.js';
-import { BUILTIN_MODEL_ID, builtinModelDir, resolveBuiltinModel, verifyBuiltinModel } from '../../../src/adapters/static-model/builtin-model.js';
+import { WorkerEmbedder } from '../../../src/adapters/onnx/worker-embedder.js';
+import {
+  BUILTIN_MODEL_ID,
+  builtinModelDir,
+  resolveBuiltinModel,
+  verifyBuiltinModel,
+} from '../../../src/adapters/static-model/builtin-model.js';
 import { ModelError } from '../../../src/core/errors.js';
 import { queryProblem } from '../../../src/core/query-check.js';
 
@@ -16,17 +22,22 @@ interface ModelConfig {
   sha256: string;
   reference: { input_ids: number[][]; first8: number[][] };
 }
-const config = (): ModelConfig => JSON.parse(readFileSync(join(builtinModelDir(), 'codeidx-model.json'), 'utf8')) as ModelConfig;
+const config = (): ModelConfig =>
+  JSON.parse(readFileSync(join(builtinModelDir(), 'codeidx-model.json'), 'utf8')) as ModelConfig;
 
 describe('built-in model files', () => {
   it('ships model.onnx within 20 MB, the tokenizer files and a model card', () => {
     const dir = builtinModelDir();
     expect(statSync(join(dir, 'model.onnx')).size).toBeLessThanOrEqual(20 * 1024 * 1024);
-    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'codeidx-model.json', 'MODEL_CARD.md']) expect(statSync(join(dir, f)).isFile()).toBe(true);
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'codeidx-model.json', 'MODEL_CARD.md'])
+      expect(statSync(join(dir, f)).isFile()).toBe(true);
   });
 
-  it('verifies the sha256 of model.onnx', () => {
+  it('verifies the sha256 of model.onnx', async () => {
     expect(verifyBuiltinModel()).toBe(builtinModelDir());
+    const deferred = await resolveBuiltinModel(undefined, { deferChecksum: true });
+    const embedder = await OnnxEmbedder.create(deferred, { device: 'cpu', intraOpThreads: 1 });
+    await embedder.close();
   });
 
   describe('on a damaged copy', () => {
@@ -43,8 +54,20 @@ describe('built-in model files', () => {
       bytes[bytes.length - 1] ^= 0xff;
       writeFileSync(path, bytes);
       expect(() => verifyBuiltinModel(copy)).toThrow(ModelError);
-      expect(() => verifyBuiltinModel(copy)).toThrow(new RegExp(`checksum mismatch.*expected sha256 ${config().sha256}`));
+      expect(() => verifyBuiltinModel(copy)).toThrow(
+        new RegExp(`checksum mismatch.*expected sha256 ${config().sha256}`),
+      );
       await expect(resolveBuiltinModel(copy)).rejects.toThrow(/checksum mismatch/);
+      // Deferred: resolving does not hash; the embedder checks before loading, in its own thread.
+      const deferred = await resolveBuiltinModel(copy, { deferChecksum: true });
+      expect(deferred.sha256).toBe(config().sha256);
+      await expect(OnnxEmbedder.create(deferred, { device: 'cpu', intraOpThreads: 1 })).rejects.toThrow(
+        new RegExp(`checksum mismatch.*expected sha256 ${config().sha256}`),
+      );
+      const worker = WorkerEmbedder.start(deferred, { device: 'cpu', intraOpThreads: 1 });
+      await expect(worker.ready).rejects.toBeInstanceOf(ModelError);
+      await expect(worker.embedDocuments(['x'])).rejects.toThrow(/checksum mismatch/);
+      await worker.close();
     });
 
     it('a missing model file or config is a clear error', () => {
@@ -66,7 +89,10 @@ describe('built-in model through OnnxEmbedder', () => {
   it('identifies itself and gives unit vectors of its dims', async () => {
     expect(embedder.info.id).toBe(BUILTIN_MODEL_ID);
     expect(embedder.info.dims).toBe(config().dims);
-    const vs = await embedder.embedDocuments(['func ReadFile(name string) ([]byte, error) {', 'def parse_config(path):\n    return json.load(open(path))']);
+    const vs = await embedder.embedDocuments([
+      'func ReadFile(name string) ([]byte, error) {',
+      'def parse_config(path):\n    return json.load(open(path))',
+    ]);
     for (const v of vs) {
       expect(v).toHaveLength(config().dims);
       expect(norm(v)).toBeCloseTo(1, 5);
@@ -89,7 +115,12 @@ describe('built-in model through OnnxEmbedder', () => {
   });
 
   it('splits identifiers before WordPiece, so camelCase, snake_case and words embed alike', async () => {
-    const [camel, snake, words, other] = await embedder.embedDocuments(['readConfigFile', 'read_config_file', 'read config file', 'sortedIntegerList']);
+    const [camel, snake, words, other] = await embedder.embedDocuments([
+      'readConfigFile',
+      'read_config_file',
+      'read config file',
+      'sortedIntegerList',
+    ]);
     expect(cos(camel, snake)).toBeCloseTo(1, 5);
     expect(cos(camel, words)).toBeCloseTo(1, 5);
     expect(cos(camel, other)).toBeLessThan(0.9);
