@@ -15,7 +15,7 @@
  * them once at import: the action's tests run several events in one process.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../core/errors.js';
 
 /** What the run does. */

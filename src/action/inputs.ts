@@ -10,7 +10,7 @@
  * the composite action.yml maps, valid in every shell).
  */
 import * as core from '@actions/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { DEFAULT_MODEL } from '../cli/wiring.js';
 import { parseShard, type Shard } from './shard.js';

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NO_MODEL, openEmbedder, openStore, readManifest, spaceOf, storeFileName } from '../cli/wiring.js';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';

@@ -5,7 +5,7 @@
  *
  * @module eval/eval-suite
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { queryProblem } from '../core/query-check.js';
 import type { RelevantLocation } from '../core/retrieval-metrics.js';

@@ -9,7 +9,7 @@
  * repositories as they are indexed. Negated patterns ("!x") are refused: a scope is an allowlist.
  */
 import picomatch from 'picomatch';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sha256Hex } from '../core/identity.js';
 import { ApiError } from './api-error.js';
 

@@ -19,7 +19,7 @@
  * | CODEIDX_MEMORY_INDEX | 1: kNN from an in-memory copy of the vectors (≈ 45 MB per 100,000 chunks, built at start and after each index run); 0: kNN through sqlite-vec | 1 |
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SqliteVectorStore } from '../adapters/sqlite/sqlite-vector-store.js';
 import { NO_MODEL, openEmbedder, spaceOf } from '../cli/wiring.js';
 import { ConfigError } from '../core/errors.js';

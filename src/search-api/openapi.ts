@@ -3,7 +3,7 @@
  * Request and response shapes come from the zod schemas (`z.toJSONSchema`), so the document cannot
  * drift from the validation; the paths are written here by hand.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_K, MAX_K, MAX_QUERY_CHARS } from '../core/search-service.js';
 import { SYMBOL_KINDS } from '../core/types.js';
 import { searchBodySchema } from './search-params.js';

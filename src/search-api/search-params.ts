@@ -3,7 +3,7 @@
  * of `GET /v1/search` and the JSON body of `POST /v1/search` go through one schema, so both accept
  * exactly the same fields with the same limits. Every error names the field it is about.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_K, MAX_K, MAX_QUERY_CHARS } from '../core/search-service.js';
 import { SYMBOL_KINDS, type SearchMode, type SymbolKind } from '../core/types.js';
 import { ApiError } from './api-error.js';

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ModelError } from '../../core/errors.js';
 import { checkModelChecksum } from '../onnx/model-checksum.js';
 import { loadModelDirectory, type ResolvedModel } from '../hf/model-resolver.js';
