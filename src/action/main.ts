@@ -144,8 +144,13 @@ async function runAction(env: NodeJS.ProcessEnv): Promise<void> {
       modelLoaded: loaded,
     });
   } finally {
-    await store?.close();
-    await embedder?.close();
+    // The embedding worker shuts down while the store checkpoints its WAL (which blocks this thread).
+    const embedderClosing = embedder?.close() ?? Promise.resolve();
+    try {
+      await store?.close();
+    } finally {
+      await embedderClosing;
+    }
   }
 }
 

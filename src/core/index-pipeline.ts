@@ -10,6 +10,10 @@
  *   missing from search in between.
  * - A chunk is embedded only if neither the embedding cache nor the store already has a vector for
  *   its content hash; identical chunks within a batch are embedded once.
+ * - A file that went away is dropped only after every batch holding a file with one of its stored
+ *   contents is written, so a renamed file's content is never missing from search. With an
+ *   off-thread embedder the other drops are done while the last batch is being embedded (this
+ *   thread would wait idle otherwise); the rest follow the last batch.
  *
  * @module core/index-pipeline
  */
@@ -440,6 +444,18 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
     progress?.tick(batch.paths);
   };
 
+  /** Indexed paths whose points this run deleted as files that went away. */
+  const dropped = new Set<string>();
+  /** Deletes the points of `paths` (indexed files that went away); timed as write. */
+  const dropFiles = async (paths: readonly string[]): Promise<void> => {
+    if (paths.length === 0) return;
+    const tDrop = performance.now();
+    const deleted = await store.deleteByPath(scope, paths);
+    if (deleted > 0) counts.pointsDeleted += deleted;
+    for (const p of paths) dropped.add(p);
+    timings.write += performance.now() - tDrop;
+  };
+
   progress?.start('indexing', plan.index.length);
   let inFlight: Prepared | null = null;
   let latest: Promise<unknown> | null = null;
@@ -458,7 +474,17 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
       if (inFlight) await writeBatch(inFlight);
       inFlight = batch;
     }
-    if (inFlight) await writeBatch(inFlight);
+    if (inFlight) {
+      // Every other batch is written: while the last one is embedded, drop the files that went away
+      // unless one of their stored hashes is the content of a file of that batch (a rename into
+      // it), which is dropped after the batch is written, like every drop of a sequential run.
+      const pending = new Set([...inFlight.fileChunks.values()].map((f) => f.fileHash));
+      const early = [...toDrop]
+        .filter((p) => indexed.get(p)?.every((hash) => !pending.has(hash)) === true)
+        .sort();
+      await dropFiles(early);
+      await writeBatch(inFlight);
+    }
   } finally {
     // After a failure, the batch still being embedded is awaited, so that no embedding or cache
     // write of this run outlives the run.
@@ -467,14 +493,8 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   progress?.stop();
 
   // ---- Drop files that went away (after every upsert) -----------------------------------------
-  const tDrop = performance.now();
-  const dropPaths = [...toDrop].filter((p) => indexed.has(p)).sort();
-  if (dropPaths.length > 0) {
-    const deleted = await store.deleteByPath(scope, dropPaths);
-    if (deleted > 0) counts.pointsDeleted += deleted;
-  }
-  counts.filesDropped = dropPaths.length;
-  timings.write += performance.now() - tDrop;
+  await dropFiles([...toDrop].filter((p) => indexed.has(p) && !dropped.has(p)).sort());
+  counts.filesDropped = dropped.size;
 
   // ---- 5. State complete ----------------------------------------------------------------------
   const finished = now();

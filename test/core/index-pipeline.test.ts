@@ -371,6 +371,44 @@ describe('indexTree', () => {
     expect(firstUpsert).toBeGreaterThan(firstEnd);
   });
 
+  it('with an off-thread embedder, files that went away are dropped while the last batch embeds, unless renamed into it', async () => {
+    const storePath = path.join(dir, 'store.db');
+    gitCommit('initial');
+    await run(storePath);
+    fs.rmSync(path.join(repo, 'README.md')); // a deletion: dropped early
+    fs.mkdirSync(path.join(repo, 'zz'));
+    fs.renameSync(path.join(repo, 'cmd/main.go'), path.join(repo, 'zz/main.go')); // renamed into the last batch
+    write('b/x.ts', 'export const x = 1;\n');
+    write('src/math.ts', 'export function mul(a: number, b: number): number {\n  return a * b;\n}\n');
+    gitCommit('delete, rename, add, modify');
+    const events: string[] = [];
+    const report = await run(storePath, {
+      planSource: 'diff',
+      embedder: new HashEmbedder(8, 'test/hash-embedder', { delayMs: 20 }),
+      wrap: (s) =>
+        Object.assign(Object.create(s) as VectorStore, {
+          upsert: (points: Parameters<VectorStore['upsert']>[0]) => {
+            events.push(`upsert:${[...new Set(points.map((p) => p.path))].join(',')}`);
+            return s.upsert(points);
+          },
+          deleteByPath: (...args: Parameters<VectorStore['deleteByPath']>) => {
+            if (!args[2]) events.push(`drop:${args[1].join(',')}`);
+            return s.deleteByPath(...args);
+          },
+        }),
+    });
+    expect(report.plannedBy).toBe('diff');
+    expect(report.counts.filesDropped).toBe(2);
+    // Batches of 2 (filesPerBatch): [b/x.ts, src/math.ts], then [zz/main.go].
+    expect(events).toEqual([
+      'upsert:b/x.ts,src/math.ts',
+      'drop:README.md',
+      'upsert:zz/main.go',
+      'drop:cmd/main.go',
+    ]);
+    expect(dump(storePath)).toEqual(await fullIndexDump());
+  });
+
   it('with an off-thread embedder, an embedding failure while a batch is being written is fatal, state stays, a re-run converges', async () => {
     const storePath = path.join(dir, 'store.db');
     gitCommit('initial');
