@@ -23,7 +23,18 @@
  * @module bench/suites/action
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +57,9 @@ export const ACTION_TARGETS = {
 
 /** Files in the re-index repository (full run). */
 export const REINDEX_REPO_FILES = 10000;
+
+/** Rename pushes measured for (a), alternating there and back; the verdict takes their median. */
+export const RENAME_REPEATS = 3;
 
 const ZERO = '0'.repeat(40);
 const REPO = 'bench/monorepo';
@@ -110,11 +124,15 @@ export function installActionCopy(repoRoot: string, dir: string): string {
     if (name !== '@actions') symlinkSync(join(modules, name), join(dir, 'node_modules', name));
   }
   for (const name of readdirSync(join(modules, '@actions'))) {
-    if (name !== 'cache') symlinkSync(join(modules, '@actions', name), join(dir, 'node_modules', '@actions', name));
+    if (name !== 'cache')
+      symlinkSync(join(modules, '@actions', name), join(dir, 'node_modules', '@actions', name));
   }
   const fake = join(dir, 'node_modules', '@actions', 'cache');
   mkdirSync(fake, { recursive: true });
-  writeFileSync(join(fake, 'package.json'), JSON.stringify({ name: '@actions/cache', type: 'module', exports: './index.mjs' }));
+  writeFileSync(
+    join(fake, 'package.json'),
+    JSON.stringify({ name: '@actions/cache', type: 'module', exports: './index.mjs' }),
+  );
   writeFileSync(join(fake, 'index.mjs'), FAKE_CACHE_JS);
   return join(dir, 'dist', 'action', 'index.js');
 }
@@ -162,7 +180,9 @@ function cell(summary: string, name: string): string {
 
 function parseSummary(summary: string): SummaryFigures {
   const duration = cell(summary, 'Duration');
-  const m = /^([\d.]+) s \(plan ([\d.]+) s, chunk ([\d.]+) s, embed ([\d.]+) s, write ([\d.]+) s\)/.exec(duration);
+  const m = /^([\d.]+) s \(plan ([\d.]+) s, chunk ([\d.]+) s, embed ([\d.]+) s, write ([\d.]+) s\)/.exec(
+    duration,
+  );
   if (!m) throw new Error(`unexpected Duration row: ${duration}`);
   const s = (i: number): number => Number(m[i]) * 1000;
   return {
@@ -330,7 +350,9 @@ async function runActionProcess(env: ActionEnv, spec: RunSpec): Promise<ActionRu
     child.on('close', (c) => done({ code: c ?? -1, wallMs: performance.now() - t0, events, text, stderr }));
   });
   if (code !== 0 || text.includes('::error::')) {
-    throw new Error(`the action failed (${spec.label}, exit ${code}):\n${text.slice(-3000)}\n${stderr.slice(-2000)}`);
+    throw new Error(
+      `the action failed (${spec.label}, exit ${code}):\n${text.slice(-3000)}\n${stderr.slice(-2000)}`,
+    );
   }
   const run: ActionRun = {
     label: spec.label,
@@ -382,17 +404,26 @@ function copyList(from: string, to: string, rels: readonly string[]): void {
  * python/ (no __pycache__, no site-packages), then evenly spread `.py` files of Debian's Python
  * packages under python-packages/ until `target` files. Returns its tracked files.
  */
-function buildMonorepo(dir: string, goSrc: string, target: number, quick: boolean): { files: string[]; parts: string } {
+function buildMonorepo(
+  dir: string,
+  goSrc: string,
+  target: number,
+  quick: boolean,
+): { files: string[]; parts: string } {
   mkdirSync(dir, { recursive: true });
   const goAll = listFiles(goSrc, () => false);
   const go = quick ? spread(goAll, 600) : goAll;
   copyList(goSrc, join(dir, 'go'), go);
-  const noCache = (r: string): boolean => r.endsWith('__pycache__') || r.endsWith('-packages') || r === 'EXTERNALLY-MANAGED';
+  const noCache = (r: string): boolean =>
+    r.endsWith('__pycache__') || r.endsWith('-packages') || r === 'EXTERNALLY-MANAGED';
   const pyAll = existsSync(PYTHON_STDLIB) ? listFiles(PYTHON_STDLIB, noCache) : [];
   const py = quick ? spread(pyAll, 100) : pyAll;
   copyList(PYTHON_STDLIB, join(dir, 'python'), py);
   const missing = Math.max(0, target - go.length - py.length);
-  const pkgAll = missing > 0 && existsSync(PYTHON_PACKAGES) ? listFiles(PYTHON_PACKAGES, (r) => r.endsWith('__pycache__')).filter((r) => r.endsWith('.py')) : [];
+  const pkgAll =
+    missing > 0 && existsSync(PYTHON_PACKAGES)
+      ? listFiles(PYTHON_PACKAGES, (r) => r.endsWith('__pycache__')).filter((r) => r.endsWith('.py'))
+      : [];
   const pkg = spread(pkgAll, missing);
   copyList(PYTHON_PACKAGES, join(dir, 'python-packages'), pkg);
   git(dir, ['init', '-q', '-b', 'main']);
@@ -405,8 +436,18 @@ function buildMonorepo(dir: string, goSrc: string, target: number, quick: boolea
 
 /** `count` `.go` files the reader indexes (not testdata, tests or vendor folders), evenly spread; `offset` 0/1 picks disjoint sets. */
 function pickGoFiles(files: readonly string[], count: number, offset: number): string[] {
-  const go = files.filter((f) => f.startsWith('go/') && f.endsWith('.go') && !f.includes('/testdata/') && !f.includes('/vendor/') && !f.endsWith('_test.go'));
-  return spread(go.filter((_, i) => i % 2 === offset), count);
+  const go = files.filter(
+    (f) =>
+      f.startsWith('go/') &&
+      f.endsWith('.go') &&
+      !f.includes('/testdata/') &&
+      !f.includes('/vendor/') &&
+      !f.endsWith('_test.go'),
+  );
+  return spread(
+    go.filter((_, i) => i % 2 === offset),
+    count,
+  );
 }
 
 // ---- set-up ----------------------------------------------------------------------------------------
@@ -417,10 +458,23 @@ interface Timed {
   readonly note: string;
 }
 
-function timeCommand(what: string, cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Timed {
+function timeCommand(
+  what: string,
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Timed {
   const t0 = performance.now();
   try {
-    execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    execFileSync(cmd, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { what, ms: performance.now() - t0, note: `\`${[cmd, ...args].join(' ')}\`` };
   } catch (error) {
     const e = error as { stderr?: Buffer; message: string };
@@ -446,21 +500,69 @@ function measureSetup(
   git(repoRoot, ['clone', '-q', '--no-hardlinks', repoRoot, clone]);
   // action.yml's "Prepare" step: dist/ present in the checked-out action means `npm ci --omit=dev` only.
   const prebuilt = existsSync(join(clone, 'dist', 'action', 'index.js'));
-  const npmEnv: NodeJS.ProcessEnv = { ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+  const npmEnv: NodeJS.ProcessEnv = {
+    ONNXRUNTIME_NODE_INSTALL: 'skip',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+  };
   const out: Timed[] = [];
   const clean = (): void => rmSync(join(clone, 'node_modules'), { recursive: true, force: true });
   log('action: set-up: npm ci --omit=dev (warm npm cache) ...');
-  out.push(timeCommand('`npm ci --omit=dev`, warm npm cache (action.yml path when dist/ is prebuilt)', 'npm', ['ci', '--omit=dev', '--prefer-offline', '--ignore-scripts'], clone, npmEnv, 600_000));
+  out.push(
+    timeCommand(
+      '`npm ci --omit=dev`, warm npm cache (action.yml path when dist/ is prebuilt)',
+      'npm',
+      ['ci', '--omit=dev', '--prefer-offline', '--ignore-scripts'],
+      clone,
+      npmEnv,
+      600_000,
+    ),
+  );
   clean();
   log('action: set-up: npm ci (warm npm cache) + npm run build + npm prune ...');
-  out.push(timeCommand('`npm ci` (with dev dependencies), warm npm cache (action.yml path without dist/)', 'npm', ['ci', '--prefer-offline', '--ignore-scripts'], clone, npmEnv, 600_000));
-  out.push(timeCommand('`npm run build` (tsc, after the line above)', 'npm', ['run', 'build'], clone, npmEnv, 600_000));
-  out.push(timeCommand('`npm prune --omit=dev` (before the installed dependencies are cached)', 'npm', ['prune', '--omit=dev', '--ignore-scripts'], clone, npmEnv, 600_000));
+  out.push(
+    timeCommand(
+      '`npm ci` (with dev dependencies), warm npm cache (action.yml path without dist/)',
+      'npm',
+      ['ci', '--prefer-offline', '--ignore-scripts'],
+      clone,
+      npmEnv,
+      600_000,
+    ),
+  );
+  out.push(
+    timeCommand(
+      '`npm run build` (tsc, after the line above)',
+      'npm',
+      ['run', 'build'],
+      clone,
+      npmEnv,
+      600_000,
+    ),
+  );
+  out.push(
+    timeCommand(
+      '`npm prune --omit=dev` (before the installed dependencies are cached)',
+      'npm',
+      ['prune', '--omit=dev', '--ignore-scripts'],
+      clone,
+      npmEnv,
+      600_000,
+    ),
+  );
   // actions/cache saves `tar --posix -cf cache.tzst --use-compress-program zstdmt` and restores with
   // `tar -xf cache.tzst -P -C <dir> --use-compress-program unzstd` (@actions/cache, tar.ts).
   let archiveBytes: number | null = null;
   const archive = join(scratch, 'modules-cache.tzst');
-  const saved = timeCommand('(save, not part of set-up) zstd tar of node_modules + dist', 'tar', ['--posix', '-cf', archive, '--use-compress-program', 'zstd -T0', 'node_modules', 'dist'], clone, {}, 600_000);
+  const saved = timeCommand(
+    '(save, not part of set-up) zstd tar of node_modules + dist',
+    'tar',
+    ['--posix', '-cf', archive, '--use-compress-program', 'zstd -T0', 'node_modules', 'dist'],
+    clone,
+    {},
+    600_000,
+  );
   if (saved.ms !== null) {
     archiveBytes = statSync(archive).size;
     rmSync(join(clone, 'node_modules'), { recursive: true, force: true });
@@ -485,7 +587,16 @@ function measureSetup(
     const empty = join(scratch, 'empty-npm-cache');
     rmSync(empty, { recursive: true, force: true });
     log('action: set-up: npm ci from an empty npm cache (registry) ...');
-    out.push(timeCommand('`npm ci` (with dev dependencies), empty npm cache: every tarball from registry.npmjs.org', 'npm', ['ci', '--ignore-scripts', '--cache', empty], clone, npmEnv, 600_000));
+    out.push(
+      timeCommand(
+        '`npm ci` (with dev dependencies), empty npm cache: every tarball from registry.npmjs.org',
+        'npm',
+        ['ci', '--ignore-scripts', '--cache', empty],
+        clone,
+        npmEnv,
+        600_000,
+      ),
+    );
     rmSync(empty, { recursive: true, force: true });
   }
   rmSync(clone, { recursive: true, force: true });
@@ -494,15 +605,26 @@ function measureSetup(
 
 // ---- MiniLM-size cost per embedded text --------------------------------------------------------------
 
-async function minilmMsPerText(ctx: BenchContext, dir: string, files: readonly string[]): Promise<{ loadMs: number; msPerText: number; texts: number }> {
+async function minilmMsPerText(
+  ctx: BenchContext,
+  dir: string,
+  files: readonly string[],
+): Promise<{ loadMs: number; msPerText: number; texts: number }> {
   const texts: string[] = [];
   for (const f of files) {
     const text = readFileSync(join(dir, f), 'utf8');
-    for (let i = 0; i + 200 < text.length && texts.length < 64; i += 1200) texts.push(`// ${f}\n${text.slice(i, i + 1200)}`);
+    for (let i = 0; i + 200 < text.length && texts.length < 64; i += 1200)
+      texts.push(`// ${f}\n${text.slice(i, i + 1200)}`);
     if (texts.length >= 64) break;
   }
   const t0 = performance.now();
-  const embedder = await openEmbedder({ model: ctx.minilmDir, explicit: true, device: 'cpu', threads: ctx.options.threads, logger: ctx.logger });
+  const embedder = await openEmbedder({
+    model: ctx.minilmDir,
+    explicit: true,
+    device: 'cpu',
+    threads: ctx.options.threads,
+    logger: ctx.logger,
+  });
   const loadMs = performance.now() - t0;
   if (!embedder) throw new Error('the synthetic MiniLM model did not load');
   try {
@@ -555,21 +677,53 @@ export async function runAction(ctx: BenchContext): Promise<SectionResult> {
   const c0 = git(workspace, ['rev-parse', 'HEAD']).trim();
 
   // Cold index (push creating the branch), then the scheduled re-index of the unchanged tree.
-  const cold = await runActionProcess(env, { label: 'push creating main: cold index (not a target)', event: 'push', payload: pushPayload(ZERO, c0), sha: c0 });
+  const cold = await runActionProcess(env, {
+    label: 'push creating main: cold index (not a target)',
+    event: 'push',
+    payload: pushPayload(ZERO, c0),
+    sha: c0,
+  });
   const reindexRuns: ActionRun[] = [];
   const repeats = quick ? 1 : 3;
   for (let i = 0; i < repeats; i++) {
     reindexRuns.push(
-      await runActionProcess(env, { label: `schedule: full re-index, unchanged, warm cache (${i + 1}/${repeats})`, event: 'schedule', payload: { schedule: '0 3 * * *' }, sha: c0 }),
+      await runActionProcess(env, {
+        label: `schedule: full re-index, unchanged, warm cache (${i + 1}/${repeats})`,
+        event: 'schedule',
+        payload: { schedule: '0 3 * * *' },
+        sha: c0,
+      }),
     );
   }
 
-  // (a) rename 100 files; (b) new content in 100 other files.
+  // (a) rename 100 files, three times (there, back, there again: the same work each time, so the
+  // median of three runs is reported — one run of a ~2 s process is at the mercy of machine noise);
+  // (b) new content in 100 other files.
   const renamed = pickGoFiles(repo.files, 100, 0);
-  for (const f of renamed) git(workspace, ['mv', f, f.replace(/\.go$/, '_moved.go')]);
-  git(workspace, ['commit', '-q', '-m', 'benchmark: rename 100 files']);
-  const c1 = git(workspace, ['rev-parse', 'HEAD']).trim();
-  const rename = await runActionProcess(env, { label: `push: \`git mv\` of ${renamed.length} files`, event: 'push', payload: pushPayload(c0, c1), sha: c1 });
+  const renameRuns: ActionRun[] = [];
+  let before = c0;
+  for (let i = 0; i < RENAME_REPEATS; i++) {
+    const back = i % 2 === 1;
+    for (const f of renamed) {
+      const moved = f.replace(/\.go$/, '_moved.go');
+      git(workspace, ['mv', back ? moved : f, back ? f : moved]);
+    }
+    git(workspace, ['commit', '-q', '-m', `benchmark: rename 100 files (${i + 1}/${RENAME_REPEATS})`]);
+    const after = git(workspace, ['rev-parse', 'HEAD']).trim();
+    renameRuns.push(
+      await runActionProcess(env, {
+        label: `push: \`git mv\` of ${renamed.length} files${back ? ' back' : ''} (${i + 1}/${RENAME_REPEATS})`,
+        event: 'push',
+        payload: pushPayload(before, after),
+        sha: after,
+      }),
+    );
+    before = after;
+  }
+  const c1 = before;
+  const renameWall = median(renameRuns.map((r) => r.wallMs));
+  /** The run with the median wall time (for the figures quoted from one run). */
+  const rename = [...renameRuns].sort((x, y) => x.wallMs - y.wallMs)[Math.floor(renameRuns.length / 2)];
 
   const edited = pickGoFiles(repo.files, 100, 1);
   edited.forEach((f, i) =>
@@ -580,7 +734,12 @@ export async function runAction(ctx: BenchContext): Promise<SectionResult> {
   );
   git(workspace, ['commit', '-q', '-a', '-m', 'benchmark: new content in 100 files']);
   const c2 = git(workspace, ['rev-parse', 'HEAD']).trim();
-  const change = await runActionProcess(env, { label: `push: new content in ${edited.length} files`, event: 'push', payload: pushPayload(c1, c2), sha: c2 });
+  const change = await runActionProcess(env, {
+    label: `push: new content in ${edited.length} files`,
+    event: 'push',
+    payload: pushPayload(c1, c2),
+    sha: c2,
+  });
 
   log('action: MiniLM-size cost per embedded text ...');
   const minilm = await minilmMsPerText(ctx, workspace, edited);
@@ -589,27 +748,35 @@ export async function runAction(ctx: BenchContext): Promise<SectionResult> {
   // ---- verdicts -----------------------------------------------------------------------------------
   const reindexWall = median(reindexRuns.map((r) => r.wallMs));
   const reindexPipe = median(reindexRuns.map((r) => r.summary.totalMs));
-  const modelLoad = median([cold, ...reindexRuns, rename, change].map((r) => r.steps.find(([n]) => n === 'model load')?.[1] ?? 0));
+  const modelLoad = median(
+    [cold, ...reindexRuns, ...renameRuns, change].map(
+      (r) => r.steps.find(([n]) => n === 'model load')?.[1] ?? 0,
+    ),
+  );
   const seen = cold.summary.filesSeen;
   const bigEnough = repo.files.length >= REINDEX_REPO_FILES;
-  const minilmEstimate = (r: ActionRun): number => r.wallMs - r.summary.embed + r.summary.embedded * minilm.msPerText + minilm.loadMs - modelLoad;
+  const minilmEstimate = (r: ActionRun): number =>
+    r.wallMs - r.summary.embed + r.summary.embedded * minilm.msPerText + minilm.loadMs - modelLoad;
   const setupMs = (i: number): number | null => setup[i]?.ms ?? null;
-  const sum = (...xs: Array<number | null>): number | null => (xs.some((x) => x === null) ? null : xs.reduce<number>((a, x) => a + (x ?? 0), 0));
+  const sum = (...xs: Array<number | null>): number | null =>
+    xs.some((x) => x === null) ? null : xs.reduce<number>((a, x) => a + (x ?? 0), 0);
   // action.yml: a cache hit of the installed dependencies (node_modules + dist) skips npm and tsc;
   // a first run installs (`npm ci --omit=dev` with a prebuilt dist/, else `npm ci` + build + prune).
   const cachedLocal = sum(setupMs(4), modelLoad);
   const firstLocal = sum(setupMs(5), prebuilt ? 0 : sum(setupMs(2), setupMs(3)), modelLoad);
-  const setupPath = prebuilt ? '`npm ci --omit=dev` (dist/ is committed)' : '`npm ci` + `npm run build` + `npm prune --omit=dev` (dist/ is not committed)';
+  const setupPath = prebuilt
+    ? '`npm ci --omit=dev` (dist/ is committed)'
+    : '`npm ci` + `npm run build` + `npm prune --omit=dev` (dist/ is not committed)';
 
   return {
     id: 'action',
     title: '8. GitHub Action end to end (dist/action/index.js, embedded store)',
     verdicts: [
       {
-        metric: `(a) push after \`git mv\` of ${renamed.length} files, warm cache: action step wall time (${fmt(rename.summary.embedded)} texts re-embedded by codeidx-static)`,
+        metric: `(a) push after \`git mv\` of ${renamed.length} files, warm cache: action step wall time, median of ${RENAME_REPEATS} pushes (there, back, there again; ${fmt(rename.summary.embedded)} texts re-embedded by codeidx-static)`,
         target: `≤ ${fmtMs(ACTION_TARGETS.incrementalRename)}`,
-        measured: `${fmtMs(rename.wallMs)} (pipeline ${fmtMs(rename.summary.totalMs)}: embed ${fmtMs(rename.summary.embed)})`,
-        pass: rename.wallMs <= ACTION_TARGETS.incrementalRename,
+        measured: `${fmtMs(renameWall)} (runs ${renameRuns.map((r) => fmtMs(r.wallMs)).join(', ')}; median run's pipeline ${fmtMs(rename.summary.totalMs)}: embed ${fmtMs(rename.summary.embed)})`,
+        pass: renameWall <= ACTION_TARGETS.incrementalRename,
       },
       {
         metric: `(b) push with new content in ${edited.length} files: action step wall time; embed share of the pipeline`,
@@ -619,7 +786,9 @@ export async function runAction(ctx: BenchContext): Promise<SectionResult> {
       },
       {
         metric: `scheduled full re-index of an unchanged ${fmt(repo.files.length)}-file repository (${fmt(seen)} seen by the reader), warm cache: action step wall time (median of ${repeats})`,
-        target: bigEnough ? `≤ ${fmtMs(ACTION_TARGETS.fullReindex)}` : `≤ ${fmtMs(ACTION_TARGETS.fullReindex)} (needs ≥ 10,000 files; quick run has fewer)`,
+        target: bigEnough
+          ? `≤ ${fmtMs(ACTION_TARGETS.fullReindex)}`
+          : `≤ ${fmtMs(ACTION_TARGETS.fullReindex)} (needs ≥ 10,000 files; quick run has fewer)`,
         measured: `${fmtMs(reindexWall)} (pipeline ${fmtMs(reindexPipe)})`,
         pass: bigEnough ? reindexWall <= ACTION_TARGETS.fullReindex : null,
       },
@@ -638,18 +807,41 @@ export async function runAction(ctx: BenchContext): Promise<SectionResult> {
     ],
     body: [
       table(
-        ['run', 'planned by', 'action step wall', 'pipeline', 'plan / chunk / embed / write', 'files', 'chunks'],
-        [cold, ...reindexRuns, rename, change].map(row),
+        [
+          'run',
+          'planned by',
+          'action step wall',
+          'pipeline',
+          'plan / chunk / embed / write',
+          'files',
+          'chunks',
+        ],
+        [cold, ...reindexRuns, ...renameRuns, change].map(row),
       ),
       'Steps of each run (wall clock between log lines of the action; "start + imports" is node start until the first log line):',
-      table(['run', 'steps'], [cold, ...reindexRuns, rename, change].map((r) => [r.label, stepsText(r)])),
       table(
-        ['MiniLM-size model (synthetic all-MiniLM-L6-v2, ' + String(ctx.options.threads) + ' threads)', 'measured / estimated'],
+        ['run', 'steps'],
+        [cold, ...reindexRuns, ...renameRuns, change].map((r) => [r.label, stepsText(r)]),
+      ),
+      table(
+        [
+          'MiniLM-size model (synthetic all-MiniLM-L6-v2, ' + String(ctx.options.threads) + ' threads)',
+          'measured / estimated',
+        ],
         [
           ['model load', fmtMs(minilm.loadMs)],
-          [`embedding, per text (${minilm.texts} texts of ≤ 1,200 characters from the changed files, batch of ${minilm.texts})`, `${fmt(minilm.msPerText, 1)} ms`],
-          [`(a) rename, ${fmt(rename.summary.embedded)} texts to embed: estimated action step`, fmtMs(minilmEstimate(rename))],
-          [`(b) new content, ${fmt(change.summary.embedded)} texts to embed: estimated action step`, fmtMs(minilmEstimate(change))],
+          [
+            `embedding, per text (${minilm.texts} texts of ≤ 1,200 characters from the changed files, batch of ${minilm.texts})`,
+            `${fmt(minilm.msPerText, 1)} ms`,
+          ],
+          [
+            `(a) rename, ${fmt(rename.summary.embedded)} texts to embed: estimated action step`,
+            fmtMs(minilmEstimate(rename)),
+          ],
+          [
+            `(b) new content, ${fmt(change.summary.embedded)} texts to embed: estimated action step`,
+            fmtMs(minilmEstimate(change)),
+          ],
         ],
       ),
       table(
@@ -659,14 +851,14 @@ export async function runAction(ctx: BenchContext): Promise<SectionResult> {
     ],
     notes: [
       `Repository: one commit of ${fmt(repo.files.length)} files — ${repo.parts} (Go + this Debian image's Python standard library, without __pycache__, are fewer than ${fmt(target)} files, so Debian's Python packages fill up). The reader skips vendor folders, testdata and binaries, hence "seen" < files.`,
-      'Every run is a new `node dist/action/index.js` process (action.yml\'s Index step) with GITHUB_EVENT_PATH (a push payload with before/after, or a schedule payload), INPUT_* (defaults; `store-path` outside the tree), GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and a fresh RUNNER_TEMP. ' +
-        'The action runs from an installed copy (dist/action, models/, node_modules/ linked to this checkout\'s packages, no loader hook) in which `@actions/cache` is a folder-backed fake with the service\'s key matching, so the embedding cache is restored into RUNNER_TEMP and saved by local copies: the real service\'s network transfer is not in these figures. The action runs with its default `cache-restore: lazy`: it looks the newest entry up (`lookupOnly`), estimates its download from the size in its key (1 s + size at 50 MB/s) and restores it only once this run has spent that long embedding — none of the runs after the cold one does, so none restores or saves (the "cache restore" step is absent; the cold run\'s is the look-up that found no entry).',
+      "Every run is a new `node dist/action/index.js` process (action.yml's Index step) with GITHUB_EVENT_PATH (a push payload with before/after, or a schedule payload), INPUT_* (defaults; `store-path` outside the tree), GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and a fresh RUNNER_TEMP. " +
+        "The action runs from an installed copy (dist/action, models/, node_modules/ linked to this checkout's packages, no loader hook) in which `@actions/cache` is a folder-backed fake with the service's key matching, so the embedding cache is restored into RUNNER_TEMP and saved by local copies: the real service's network transfer is not in these figures. The action runs with its default `cache-restore: lazy`: it looks the newest entry up (`lookupOnly`), estimates its download from the size in its key (1 s + size at 50 MB/s) and restores it only once this run has spent that long embedding — none of the runs after the cold one does, so none restores or saves (the \"cache restore\" step is absent; the cold run's is the look-up that found no entry).",
       `Store: ${qdrantUrl ? `Qdrant at ${qdrantUrl}` : 'embedded SQLite only — QDRANT_URL was not set, so the Qdrant variant was skipped'}. Model: the default built-in \`codeidx-static\` (int8 bag-of-words, no network).`,
       'Pipeline phases come from the job summary (0.01 s resolution): plan = state read + listing + git diff (push) or hashing every file (schedule); chunk = read + tree-sitter; embed = cache/store look-ups + the time the main thread waited for vectors (the model runs in a worker thread, which embeds one batch while the main thread chunks the next and writes the previous); write = upserts + stale deletes.',
       `(a) A rename keeps the content but the embedded text's header holds the path, so every chunk of a moved file is a new text: ${fmt(rename.summary.embedded)} texts embedded (cache/store hits: ${rename.summary.hits}). With codeidx-static the main thread waited ${fmtMs(rename.summary.embed)} for them; with a MiniLM-size model it would be about ${fmtMs(rename.summary.embedded * minilm.msPerText)} of inference (estimate: texts × measured ms/text).`,
       `(b) Appending one function to each file: ${fmt(change.summary.embedded)} texts embedded (chunks whose text did not change are cache/store hits). MiniLM-size estimate: ${fmtMs(change.summary.embedded * minilm.msPerText)} of inference, i.e. embedding dominates with such a model; with codeidx-static it does not (${fmtMs(change.summary.embed)}).`,
       `"Model load" step of the action (main thread: resolve the built-in model, check its sha256, start the worker; the session itself loads in the worker while the run plans): median ${fmtMs(modelLoad)}; MiniLM-size ONNX model load (in-thread, for the estimates): ${fmtMs(minilm.loadMs)}.`,
-      'Set-up: a fresh `git clone` of this repository (its HEAD commit), `--ignore-scripts` (native install scripts — better-sqlite3\'s prebuilt binary download from GitHub — cannot run here: no GitHub network), ONNXRUNTIME_NODE_INSTALL=skip as in action.yml. ' +
+      "Set-up: a fresh `git clone` of this repository (its HEAD commit), `--ignore-scripts` (native install scripts — better-sqlite3's prebuilt binary download from GitHub — cannot run here: no GitHub network), ONNXRUNTIME_NODE_INSTALL=skip as in action.yml. " +
         `Not measured: actions/setup-node, the download of the cached archive${archiveBytes === null ? '' : ` (${fmtMB(archiveBytes)})`} from the cache service on a runner, the runner's network, the native binary download. The clone ${prebuilt ? 'has' : 'has no'} dist/action/index.js, so a first run's install step runs ${setupPath}; on a cache hit of the installed dependencies (key: lockfile, sources, Node ABI, GPU) action.yml skips npm and tsc, which the cached verdict measures as the archive's extraction.`,
       `${availableParallelism()} cores shared with other work: see the load average above; compare ratios within this section.`,
       'Before/after a change, side by side: `OLD_REF=<commit> bash bench/action-ab.sh` (after a `--keep` run of this benchmark) alternates the rename push of an older build and of this one, each on its own store and cache.',
@@ -680,17 +872,33 @@ async function standalone(): Promise<number> {
   const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== '--'),
-    options: { quick: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false }, out: { type: 'string' }, 'go-src': { type: 'string', default: DEFAULT_GO_SRC } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'go-src': { type: 'string', default: DEFAULT_GO_SRC },
+    },
     strict: true,
   });
   const quick = values.quick === true;
-  const out = resolve(values.out ?? (quick ? join(REPO_ROOT, 'bench', '.work', 'BENCHMARKS.quick.md') : join(REPO_ROOT, 'BENCHMARKS.md')));
+  const out = resolve(
+    values.out ??
+      (quick ? join(REPO_ROOT, 'bench', '.work', 'BENCHMARKS.quick.md') : join(REPO_ROOT, 'BENCHMARKS.md')),
+  );
   const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
   const facts = machineFacts(REPO_ROOT);
   const workDir = join(REPO_ROOT, 'bench', '.work', `run-${facts.date.replace(/[:.]/g, '-')}`);
   mkdirSync(workDir, { recursive: true });
   const command = `npx tsx bench/suites/action.ts${quick ? ' --quick' : ''}`;
-  const ctx = new BenchContext({ quick, goSrc: resolve(values['go-src'] ?? DEFAULT_GO_SRC), threads: availableParallelism(), workDir, repoRoot: REPO_ROOT, log, fullPass: false });
+  const ctx = new BenchContext({
+    quick,
+    goSrc: resolve(values['go-src'] ?? DEFAULT_GO_SRC),
+    threads: availableParallelism(),
+    workDir,
+    repoRoot: REPO_ROOT,
+    log,
+    fullPass: false,
+  });
   try {
     const buildNote = ensureBuilt(REPO_ROOT, false, log);
     const load = loadAverage();
@@ -698,7 +906,10 @@ async function standalone(): Promise<number> {
     const t0 = performance.now();
     const result = await runAction(ctx);
     const sections = readSections(out);
-    sections.set('action', renderSection(result, { command, date, load, seconds: (performance.now() - t0) / 1000, quick }));
+    sections.set(
+      'action',
+      renderSection(result, { command, date, load, seconds: (performance.now() - t0) / 1000, quick }),
+    );
     const order = ['chunk', 'embed', 'reindex', 'incremental', 'query', 'rss', 'load', 'action'];
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, renderDocument({ facts, command, order, sections, buildNote }));
@@ -709,4 +920,5 @@ async function standalone(): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = await standalone();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  process.exitCode = await standalone();

@@ -20,6 +20,21 @@ import { lexicalTokens } from '../../core/lexical-tokens.js';
  */
 const WORD = /[\p{L}\p{N}_]+/gu;
 
+/**
+ * `WORD` for text without any non-ASCII character, where \p{L} and \p{N} are exactly [A-Za-z] and
+ * [0-9]: an ASCII class is cheaper than Unicode property classes. With `String.prototype.match`
+ * (all matches as strings) instead of `matchAll` (a match object each), `joined` on the chunks of a
+ * 100-file push (2,200 chunks × symbol, path, code) took 70–76 ms instead of 87–101 ms, cold, each
+ * in a fresh process.
+ */
+const ASCII_WORD = /[A-Za-z0-9_]+/g;
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** The words of `text` (see `WORD`), in order. */
+function wordsOf(text: string): RegExpMatchArray | null {
+  return text.match(NON_ASCII.test(text) ? WORD : ASCII_WORD);
+}
+
 /** Distinct words kept (≈ 100 bytes each, so a few MB at most). */
 const DEFAULT_MAX_WORDS = 50_000;
 
@@ -38,8 +53,7 @@ export class MemoLexicalTokens {
   /** Same result as `lexicalTokens(text)`. */
   tokens(text: string): string[] {
     const out: string[] = [];
-    for (const match of text.matchAll(WORD)) {
-      const word = match[0];
+    for (const word of wordsOf(text) ?? []) {
       let parts = this.cache.get(word);
       if (parts === undefined) {
         parts = lexicalTokens(word);
@@ -54,8 +68,7 @@ export class MemoLexicalTokens {
   /** `tokens(text)` joined by single spaces (the text given to FTS5); one string per word, not per token. */
   joined(text: string): string {
     const out: string[] = [];
-    for (const match of text.matchAll(WORD)) {
-      const word = match[0];
+    for (const word of wordsOf(text) ?? []) {
       let joined = this.joinedCache.get(word);
       if (joined === undefined) {
         joined = lexicalTokens(word).join(' ');
