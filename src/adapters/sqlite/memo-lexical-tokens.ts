@@ -35,6 +35,16 @@ function wordsOf(text: string): RegExpMatchArray | null {
   return text.match(NON_ASCII.test(text) ? WORD : ASCII_WORD);
 }
 
+/**
+ * `word` as a string of its own. A match of 13 or more characters is a V8 "sliced string": a view
+ * into the text it was found in, which keeps that whole text alive. Kept as a cache key, one
+ * identifier would retain its chunk's code (often kilobytes) for as long as the cache lives; the
+ * concatenation is flattened into a new short string before `slice` takes the view.
+ */
+function ownCopy(word: string): string {
+  return ` ${word}`.slice(1);
+}
+
 /** Distinct words kept (≈ 100 bytes each, so a few MB at most). */
 const DEFAULT_MAX_WORDS = 50_000;
 
@@ -56,9 +66,10 @@ export class MemoLexicalTokens {
     for (const word of wordsOf(text) ?? []) {
       let parts = this.cache.get(word);
       if (parts === undefined) {
-        parts = lexicalTokens(word);
+        const own = ownCopy(word);
+        parts = lexicalTokens(own); // its tokens are cut from `own`, not from `text`
         if (this.cache.size >= this.maxWords) this.cache = new Map();
-        this.cache.set(word, parts);
+        this.cache.set(own, parts);
       }
       for (const part of parts) out.push(part);
     }
@@ -71,9 +82,10 @@ export class MemoLexicalTokens {
     for (const word of wordsOf(text) ?? []) {
       let joined = this.joinedCache.get(word);
       if (joined === undefined) {
-        joined = lexicalTokens(word).join(' ');
+        const own = ownCopy(word);
+        joined = lexicalTokens(own).join(' '); // a one-token join may return that token itself
         if (this.joinedCache.size >= this.maxWords) this.joinedCache = new Map();
-        this.joinedCache.set(word, joined);
+        this.joinedCache.set(own, joined);
       }
       if (joined.length > 0) out.push(joined);
     }
