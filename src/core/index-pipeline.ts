@@ -226,8 +226,11 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   const localDiff = diffBase && head ? reader.diff(diffBase, head) : null;
   localDiff?.catch(() => undefined); // awaited below; keeps a failure during the listing handled
   // A diff plan reads only the changed files: sizes are checked when they are read (`readFile`
-  // throws FileTooLargeError), which spares one lstat per listed file.
-  const listing = await reader.listFiles(diffBase ? { sizes: false } : {});
+  // throws FileTooLargeError), which spares one lstat per listed file. Not when the size limit
+  // changed since the last run: an unchanged file now over it must leave the index, and only its
+  // size tells.
+  const sameSizeLimit = previous?.contentSkips?.maxFileBytes === maxFileBytes;
+  const listing = await reader.listFiles(diffBase && sameSizeLimit ? { sizes: false } : {});
   for (const skipped of listing.skipped) countSkip(skipped.path, skipped.reason);
   counts.filesSeen = listing.files.length;
   const indexed = await store.indexedFiles(scope);

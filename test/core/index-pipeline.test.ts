@@ -72,6 +72,7 @@ async function run(
     planSource?: 'scan' | 'diff';
     /** Receives the path of every `readFile` of the run. */
     onRead?: (path: string) => void;
+    /** The size limit of the run and of its reader (default: both 1 MiB). */
     maxFileBytes?: number;
   } = {},
 ) {
@@ -80,7 +81,10 @@ async function run(
     ? { modelId: embedder.info.id, revision: embedder.info.revision, dims: embedder.info.dims }
     : null;
   const store = await SqliteVectorStore.open({ path: storePath, space });
-  const opened = await openSourceReader(repo);
+  const opened = await openSourceReader(
+    repo,
+    options.maxFileBytes !== undefined ? { maxFileBytes: options.maxFileBytes } : {},
+  );
   const onRead = options.onRead;
   const reader: SourceReader = onRead
     ? Object.assign(Object.create(opened) as SourceReader, {
@@ -256,6 +260,26 @@ describe('indexTree', () => {
     expect(dump(storePath)).toEqual(await fullIndexDump());
     expect(dump(storePath).some((row) => row.includes(' data/big.ts:'))).toBe(true);
     expect(dump(storePath).some((row) => row.includes(' src/math.ts:'))).toBe(false);
+  });
+
+  it('after the size limit is lowered, a diff-planned run drops an unchanged file now over it', async () => {
+    const storePath = path.join(dir, 'store.db');
+    write(
+      'src/big.ts',
+      Array.from({ length: 120 }, (_, i) => `export const value${i} = ${i} * 2;\n`).join(''),
+    ); // ≈ 3.4 kB
+    gitCommit('initial');
+    await run(storePath); // limit 1 MiB: indexed
+    expect(dump(storePath).some((row) => row.includes(' src/big.ts:'))).toBe(true);
+    write('src/math.ts', 'export const one = 1;\n');
+    gitCommit('edit math');
+    const second = await run(storePath, { planSource: 'diff', maxFileBytes: 2048 });
+    expect(second.plannedBy).toBe('diff');
+    expect(second.counts.skipped['too-large']).toBe(1);
+    expect(dump(storePath).some((row) => row.includes(' src/big.ts:'))).toBe(false);
+    const fresh = path.join(dir, 'fresh-small-limit.db');
+    await run(fresh, { full: true, maxFileBytes: 2048 });
+    expect(dump(storePath)).toEqual(dump(fresh));
   });
 
   it('indexes a tree, counts skips, and a second run over an unchanged tree embeds and writes nothing', async () => {
