@@ -324,9 +324,12 @@ interface FileRow {
   readonly file_hash: string;
 }
 
-/** Adds `delta` chunk rows of (repo, ref, path, fileHash) to `deltas` (see `applyFileDeltas`). */
+/** Chunk-row count changes of one write, per (repo, ref, path, file hash) (see `applyFileDeltas`). */
+type FileDeltas = Map<string, { readonly file: readonly [string, string, string, string]; n: number }>;
+
+/** Adds `delta` chunk rows of (repo, ref, path, fileHash) to `deltas`. */
 function addDelta(
-  deltas: Map<string, number>,
+  deltas: FileDeltas,
   repo: string,
   ref: string,
   path: string,
@@ -334,7 +337,9 @@ function addDelta(
   delta: number,
 ): void {
   const key = JSON.stringify([repo, ref, path, fileHash]);
-  deltas.set(key, (deltas.get(key) ?? 0) + delta);
+  const entry = deltas.get(key);
+  if (entry) entry.n += delta;
+  else deltas.set(key, { file: [repo, ref, path, fileHash], n: delta });
 }
 
 /** Whether `point` has what `row` put into the FTS and vec0 rows (all but the vector, checked apart). */
@@ -645,11 +650,10 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /**
-   * Applies chunk-row count changes to `files` (call inside the write's transaction): `deltas` maps
-   * `fileKey(repo, ref, path, fileHash)` to +n (rows inserted) or -n (rows deleted); a count that
-   * reaches 0 removes the row.
+   * Applies chunk-row count changes to `files` (call inside the write's transaction): +n rows
+   * inserted or -n rows deleted per file; a count that reaches 0 removes the row.
    */
-  private applyFileDeltas(db: Database.Database, deltas: ReadonlyMap<string, number>): void {
+  private applyFileDeltas(db: Database.Database, deltas: FileDeltas): void {
     if (deltas.size === 0) return;
     const add = this.stmt(
       db,
@@ -660,11 +664,10 @@ export class SqliteVectorStore implements VectorStore {
       db,
       'DELETE FROM files WHERE repo = ? AND ref = ? AND path = ? AND file_hash = ? AND chunks <= 0',
     );
-    for (const [key, delta] of deltas) {
-      if (delta === 0) continue;
-      const [repo, ref, path, fileHash] = JSON.parse(key) as [string, string, string, string];
-      add.run(repo, ref, path, fileHash, delta);
-      if (delta < 0) prune.run(repo, ref, path, fileHash);
+    for (const { file, n } of deltas.values()) {
+      if (n === 0) continue;
+      add.run(...file, n);
+      if (n < 0) prune.run(...file);
     }
   }
 
@@ -703,13 +706,13 @@ export class SqliteVectorStore implements VectorStore {
    * Deletes rows from chunks, FTS and vectors, and counts them out of `files` (into `deltas` when
    * given, applied by the caller; else applied here). Call inside a transaction.
    */
-  private deleteRows(db: Database.Database, rows: readonly FileRow[], deltas?: Map<string, number>): void {
+  private deleteRows(db: Database.Database, rows: readonly FileRow[], deltas?: FileDeltas): void {
     if (rows.length === 0) return;
     this.writes++;
     const delFts = this.stmt(db, 'DELETE FROM chunks_fts WHERE rowid = ?');
     const delVec = this.space ? this.stmt(db, 'DELETE FROM chunk_vectors WHERE rowid = ?') : null;
     const delChunk = this.stmt(db, 'DELETE FROM chunks WHERE rowid = ?');
-    const own = deltas ?? new Map<string, number>();
+    const own: FileDeltas = deltas ?? (new Map() as FileDeltas);
     for (const row of rows) {
       delFts.run(row.rowid);
       delVec?.run(BigInt(row.rowid));
@@ -798,7 +801,7 @@ export class SqliteVectorStore implements VectorStore {
           ).all(...part);
           for (const row of rows) if (byId.has(row.id)) existing.set(row.id, row);
         }
-        const deltas = new Map<string, number>();
+        const deltas: FileDeltas = new Map();
         // A point stored with the same id whose indexed content (scope, path, dirs, content hash,
         // symbol, text) and vector are unchanged differs at most in commit, language, lines and file
         // hash: update those in place. Its FTS row (symbol, path, text) and vec0 row stay as they
