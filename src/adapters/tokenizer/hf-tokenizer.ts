@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import * as tokenizers from '@huggingface/tokenizers';
 import { ModelError } from '../../core/errors.js';
 import type { TokenCounter } from '../../core/ports.js';
+import { installFastPaths } from './fast-paths.js';
+
+export { bertCleanText } from './fast-paths.js';
 
 /**
  * The part of `@huggingface/tokenizers`' `Tokenizer` used here. Typed locally because the package's
@@ -21,43 +24,6 @@ interface TokenizerApi {
 
 const Tokenizer = (tokenizers as unknown as { Tokenizer: new (json: object, config: object) => TokenizerApi })
   .Tokenizer;
-
-/**
- * Characters `BertNormalizer.clean_text` drops: U+0000, U+FFFD, and every code point of the
- * categories Cc, Cf, Co and Cs except tab, newline and carriage return.
- */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CLEAN_TEXT_REMOVED = /\u0000|\uFFFD|(?![\t\n\r])[\p{Cc}\p{Cf}\p{Co}\p{Cs}]/gu;
-
-/**
- * The result of `@huggingface/tokenizers`' `BertNormalizer.clean_text` (v0.2.0): the characters of
- * `CLEAN_TEXT_REMOVED` dropped, then every whitespace character (`\s`) replaced by a space.
- * The library builds a `RegExp` and tests it for every character of every text; this does the same
- * in two passes of precompiled expressions. In the embedding worker of an action push (2,100
- * texts), `clean_text` and `is_control` took ≈ 170 of ≈ 500 ms of tokenization (`node --cpu-prof`).
- * Equality with the library's version is tested on random text over all of Unicode.
- */
-export function bertCleanText(text: string): string {
-  return text.replace(CLEAN_TEXT_REMOVED, '').replace(/\s/g, ' ');
-}
-
-/**
- * Gives every `BertNormalizer` in a tokenizer's normalizer tree (a single one, or a `Sequence`)
- * `bertCleanText` as its own `clean_text` (an instance property; the library is not patched).
- */
-function useFastCleanText(normalizer: unknown): void {
-  // The library's normalizers are callable objects (functions), or null.
-  if ((typeof normalizer !== 'object' && typeof normalizer !== 'function') || normalizer === null) return;
-  const node = normalizer as {
-    config?: { type?: unknown };
-    clean_text?: unknown;
-    normalizers?: unknown;
-  };
-  if (node.config?.type === 'BertNormalizer' && typeof node.clean_text === 'function') {
-    node.clean_text = bertCleanText;
-  }
-  if (Array.isArray(node.normalizers)) for (const child of node.normalizers) useFastCleanText(child);
-}
 
 /** Token ids of one text, with special tokens, truncated to the requested length. */
 export interface Encoding {
@@ -104,7 +70,7 @@ export class HfTokenizer implements TokenCounter {
     tokenizerJson.truncation = null;
     tokenizerJson.padding = null;
     const tokenizer = new Tokenizer(tokenizerJson, config);
-    useFastCleanText((tokenizer as unknown as { normalizer?: unknown }).normalizer);
+    installFastPaths(tokenizer);
     return new HfTokenizer(tokenizer);
   }
 

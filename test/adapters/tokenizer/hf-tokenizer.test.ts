@@ -2,6 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tokenizers from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
+import {
+  bertTokenizeChineseChars,
+  fastDictionarySplit,
+  fastWordPieceEncode,
+  installFastPaths,
+  type WordPieceModel,
+} from '../../../src/adapters/tokenizer/fast-paths.js';
 import { bertCleanText, HfTokenizer } from '../../../src/adapters/tokenizer/hf-tokenizer.js';
 
 const TOKENIZER_DIR = join(import.meta.dirname, '../../../models/codeidx-static');
@@ -13,6 +20,26 @@ interface BertNormalizerLike {
 interface LibraryTokenizer {
   encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
   normalizer: unknown;
+  model: WordPieceModel;
+  splitter_unnormalized: { trie: object; split(text: string): string[] };
+}
+
+/** Every tokenizer codeidx ships or tests with (all WordPiece; the static model's has a Sequence normalizer). */
+const TOKENIZER_DIRS = [
+  TOKENIZER_DIR,
+  join(import.meta.dirname, '../../../models/synthetic-minilm'),
+  join(import.meta.dirname, '../../../../shared/models/bert-base-uncased-tokenizer'),
+];
+
+/** Source code to tokenize: this repository's own TypeScript (identifiers, punctuation, comments). */
+function codeSamples(): string[] {
+  const root = join(import.meta.dirname, '../../../src');
+  return ['core/index-pipeline.ts', 'adapters/tokenizer/fast-paths.ts', 'core/token-budget.ts'].flatMap((file) => {
+    const lines = readFileSync(join(root, file), 'utf8').split('\n');
+    const out: string[] = [];
+    for (let i = 0; i < lines.length; i += 20) out.push(lines.slice(i, i + 20).join('\n'));
+    return out;
+  });
 }
 
 /** The BertNormalizer of a tokenizer (the static model's sits at the end of a Sequence). */
@@ -28,13 +55,13 @@ function bertNormalizer(tokenizer: LibraryTokenizer): BertNormalizerLike {
   return found[0];
 }
 
-/** The library's own tokenizer for the same files, without codeidx's `clean_text`. */
-function libraryTokenizer(): LibraryTokenizer {
-  const json = JSON.parse(readFileSync(join(TOKENIZER_DIR, 'tokenizer.json'), 'utf8')) as Record<
+/** The library's own tokenizer for the same files, without codeidx's fast paths. */
+function libraryTokenizer(dir = TOKENIZER_DIR): LibraryTokenizer {
+  const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as Record<
     string,
     unknown
   >;
-  const config = JSON.parse(readFileSync(join(TOKENIZER_DIR, 'tokenizer_config.json'), 'utf8')) as Record<
+  const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<
     string,
     unknown
   >;
@@ -112,5 +139,105 @@ describe('HfTokenizer', () => {
       expect(ours.encode(text, 100_000).ids).toEqual(expected);
       expect(ours.count(text)).toBe(library.encode(text, { add_special_tokens: false }).ids.length);
     }
+  });
+
+  it("bertTokenizeChineseChars gives exactly the library's tokenize_chinese_chars", () => {
+    const library = bertNormalizer(libraryTokenizer()) as unknown as {
+      tokenize_chinese_chars: (text: string) => string;
+    };
+    for (let cp = 0; cp < 0x110000; cp += cp < 0x10000 ? 1 : 97) {
+      const text = `a${String.fromCodePoint(cp)}b`;
+      expect(bertTokenizeChineseChars(text)).toBe(library.tokenize_chinese_chars(text));
+    }
+    for (let seed = 1; seed <= 200; seed++) {
+      const text = randomText(seed, 1 + (seed % 150));
+      expect(bertTokenizeChineseChars(text)).toBe(library.tokenize_chinese_chars(text));
+    }
+  });
+
+  it("fastDictionarySplit cuts exactly as the library's DictionarySplitter, leftmost-longest", () => {
+    const library = libraryTokenizer();
+    const Splitter = library.splitter_unnormalized.constructor as new (words: string[]) => {
+      trie: object;
+      split(text: string): string[];
+    };
+    const dictionaries = [
+      ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'],
+      ['ab', 'abc', 'b', 'bca', '', ']', '\\', '^', '-', 'end', '😀x', '日本'],
+      [],
+    ];
+    const alphabet = ['[', ']', 'C', 'L', 'S', 'E', 'P', 'M', 'A', 'K', 'a', 'b', 'c', 'x', '\\', '^', '-', 'e', 'n', 'd', '😀', '日', '本', ' '];
+    let state = 7;
+    const next = (n: number): number => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state % n;
+    };
+    for (const words of dictionaries) {
+      const ours = new Splitter(words);
+      const fast = fastDictionarySplit(ours.trie as never);
+      const reference = new Splitter(words);
+      for (const text of ['', '[CLS]', 'x[CLS][SEP]y', '[[MASK]]', '[CL', 'abcabc', 'end', ...codeSamples()]) {
+        expect(fast(text)).toEqual(reference.split(text));
+      }
+      for (let i = 0; i < 400; i++) {
+        const text = Array.from({ length: next(40) }, () => alphabet[next(alphabet.length)]).join('');
+        expect(fast(text)).toEqual(reference.split(text));
+      }
+    }
+  });
+
+  it("fastWordPieceEncode gives exactly the library's WordPiece pieces", () => {
+    for (const dir of TOKENIZER_DIRS) {
+      const library = libraryTokenizer(dir);
+      const model = library.model;
+      const reference = model.encode.bind(model);
+      const fast = fastWordPieceEncode(model, reference);
+      const vocab = [...model.tokens_to_ids.keys()];
+      let state = 11;
+      const next = (n: number): number => {
+        state = (state * 1103515245 + 12345) % 2147483648;
+        return state % n;
+      };
+      // The longest entries, whole and as continuations ("x" + entry): the fast path's search starts there.
+      const longest = Math.max(...vocab.map((k) => k.length));
+      const long = vocab.filter((k) => k.length >= longest - 2).flatMap((k) => [k, `x${k.replace(/^##/, '')}`]);
+      const words: string[] = [...long, '', 'a', 'unaffable', 'x'.repeat(100), 'x'.repeat(101), 'é'.repeat(101), '😀', 'a😀b', '##', '[UNK]'];
+      for (let i = 0; i < 3000; i++) {
+        // Concatenations of vocabulary entries (with their ## cut off or not), random letters, rare characters.
+        const parts = Array.from({ length: 1 + next(4) }, () => {
+          const kind = next(10);
+          if (kind < 6) return vocab[next(vocab.length)].replace(/^##/, next(2) === 0 ? '' : '##');
+          if (kind < 8) return String.fromCharCode(97 + next(26)).repeat(1 + next(30));
+          return ['ü', 'ß', '日', '\u0300', '😀', '\ud800', 'Ω', '#'][next(8)];
+        });
+        words.push(parts.join(''));
+      }
+      for (const word of words) expect(fast([word])).toEqual(reference([word]));
+      expect(fast(words)).toEqual(reference(words));
+    }
+  });
+
+  it('installs every fast path, and encodes and counts exactly as the library does, for every bundled tokenizer', () => {
+    const texts = [...codeSamples(), ...Array.from({ length: 60 }, (_, i) => randomText(5000 + i, 200))];
+    texts.push('[CLS] inline [SEP] special [MASK] tokens [UNK]', 'x'.repeat(300), '日本語のコード 😀 ünïcödé');
+    for (const dir of TOKENIZER_DIRS) {
+      const library = libraryTokenizer(dir);
+      const patched = libraryTokenizer(dir);
+      expect(installFastPaths(patched)).toEqual({ cleanText: 1, chineseChars: 1, wordPiece: true, splitters: 2 });
+      const ours = HfTokenizer.fromDirectory(dir);
+      for (const text of texts) {
+        const expected = library.encode(text).ids;
+        expect(patched.encode(text).ids).toEqual(expected);
+        expect(ours.encode(text, 100_000).ids).toEqual(expected);
+        expect(ours.count(text)).toBe(library.encode(text, { add_special_tokens: false }).ids.length);
+      }
+    }
+  });
+
+  it('leaves a tokenizer of another shape as it is', () => {
+    const other = { normalizer: null, model: { config: { type: 'BPE' }, encode: () => [] } };
+    const encode = other.model.encode;
+    expect(installFastPaths(other)).toEqual({ cleanText: 0, chineseChars: 0, wordPiece: false, splitters: 0 });
+    expect(other.model.encode).toBe(encode);
   });
 });
