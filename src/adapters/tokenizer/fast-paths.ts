@@ -54,7 +54,8 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** The part of the library's `WordPieceTokenizer` that `fastWordPieceEncode` reads. */
 export interface WordPieceModel {
-  readonly tokens_to_ids: ReadonlyMap<string, number>;
+  /** The vocabulary (a token → id map, or a set of tokens for a counting-only tokenizer). */
+  readonly tokens_to_ids: ReadonlyMap<string, number> | ReadonlySet<string>;
   readonly unk_token: string;
   readonly max_input_chars_per_word: number;
   readonly config: { readonly continuing_subword_prefix?: unknown };
@@ -226,10 +227,10 @@ export function installFastPaths(tokenizer: object): InstalledFastPaths {
   };
   visit(internals.normalizer);
 
-  const model = internals.model as Partial<WordPieceModel> & { config?: { type?: unknown } } | undefined;
+  const model = internals.model as (Partial<WordPieceModel> & { config?: { type?: unknown } }) | undefined;
   if (
     model?.config?.type === 'WordPiece' &&
-    model.tokens_to_ids instanceof Map &&
+    (model.tokens_to_ids instanceof Map || model.tokens_to_ids instanceof Set) &&
     typeof model.unk_token === 'string' &&
     typeof model.max_input_chars_per_word === 'number' &&
     typeof model.encode === 'function'

@@ -9,7 +9,7 @@ import {
   installFastPaths,
   type WordPieceModel,
 } from '../../../src/adapters/tokenizer/fast-paths.js';
-import { bertCleanText, HfTokenizer } from '../../../src/adapters/tokenizer/hf-tokenizer.js';
+import { bertCleanText, HfTokenCounter, HfTokenizer } from '../../../src/adapters/tokenizer/hf-tokenizer.js';
 
 const TOKENIZER_DIR = join(import.meta.dirname, '../../../models/codeidx-static');
 
@@ -34,12 +34,14 @@ const TOKENIZER_DIRS = [
 /** Source code to tokenize: this repository's own TypeScript (identifiers, punctuation, comments). */
 function codeSamples(): string[] {
   const root = join(import.meta.dirname, '../../../src');
-  return ['core/index-pipeline.ts', 'adapters/tokenizer/fast-paths.ts', 'core/token-budget.ts'].flatMap((file) => {
-    const lines = readFileSync(join(root, file), 'utf8').split('\n');
-    const out: string[] = [];
-    for (let i = 0; i < lines.length; i += 20) out.push(lines.slice(i, i + 20).join('\n'));
-    return out;
-  });
+  return ['core/index-pipeline.ts', 'adapters/tokenizer/fast-paths.ts', 'core/token-budget.ts'].flatMap(
+    (file) => {
+      const lines = readFileSync(join(root, file), 'utf8').split('\n');
+      const out: string[] = [];
+      for (let i = 0; i < lines.length; i += 20) out.push(lines.slice(i, i + 20).join('\n'));
+      return out;
+    },
+  );
 }
 
 /** The BertNormalizer of a tokenizer (the static model's sits at the end of a Sequence). */
@@ -57,10 +59,7 @@ function bertNormalizer(tokenizer: LibraryTokenizer): BertNormalizerLike {
 
 /** The library's own tokenizer for the same files, without codeidx's fast paths. */
 function libraryTokenizer(dir = TOKENIZER_DIR): LibraryTokenizer {
-  const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
+  const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
   const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<
     string,
     unknown
@@ -166,7 +165,32 @@ describe('HfTokenizer', () => {
       ['ab', 'abc', 'b', 'bca', '', ']', '\\', '^', '-', 'end', '😀x', '日本'],
       [],
     ];
-    const alphabet = ['[', ']', 'C', 'L', 'S', 'E', 'P', 'M', 'A', 'K', 'a', 'b', 'c', 'x', '\\', '^', '-', 'e', 'n', 'd', '😀', '日', '本', ' '];
+    const alphabet = [
+      '[',
+      ']',
+      'C',
+      'L',
+      'S',
+      'E',
+      'P',
+      'M',
+      'A',
+      'K',
+      'a',
+      'b',
+      'c',
+      'x',
+      '\\',
+      '^',
+      '-',
+      'e',
+      'n',
+      'd',
+      '😀',
+      '日',
+      '本',
+      ' ',
+    ];
     let state = 7;
     const next = (n: number): number => {
       state = (state * 1103515245 + 12345) % 2147483648;
@@ -176,7 +200,16 @@ describe('HfTokenizer', () => {
       const ours = new Splitter(words);
       const fast = fastDictionarySplit(ours.trie as never);
       const reference = new Splitter(words);
-      for (const text of ['', '[CLS]', 'x[CLS][SEP]y', '[[MASK]]', '[CL', 'abcabc', 'end', ...codeSamples()]) {
+      for (const text of [
+        '',
+        '[CLS]',
+        'x[CLS][SEP]y',
+        '[[MASK]]',
+        '[CL',
+        'abcabc',
+        'end',
+        ...codeSamples(),
+      ]) {
         expect(fast(text)).toEqual(reference.split(text));
       }
       for (let i = 0; i < 400; i++) {
@@ -200,8 +233,22 @@ describe('HfTokenizer', () => {
       };
       // The longest entries, whole and as continuations ("x" + entry): the fast path's search starts there.
       const longest = Math.max(...vocab.map((k) => k.length));
-      const long = vocab.filter((k) => k.length >= longest - 2).flatMap((k) => [k, `x${k.replace(/^##/, '')}`]);
-      const words: string[] = [...long, '', 'a', 'unaffable', 'x'.repeat(100), 'x'.repeat(101), 'é'.repeat(101), '😀', 'a😀b', '##', '[UNK]'];
+      const long = vocab
+        .filter((k) => k.length >= longest - 2)
+        .flatMap((k) => [k, `x${k.replace(/^##/, '')}`]);
+      const words: string[] = [
+        ...long,
+        '',
+        'a',
+        'unaffable',
+        'x'.repeat(100),
+        'x'.repeat(101),
+        'é'.repeat(101),
+        '😀',
+        'a😀b',
+        '##',
+        '[UNK]',
+      ];
       for (let i = 0; i < 3000; i++) {
         // Concatenations of vocabulary entries (with their ## cut off or not), random letters, rare characters.
         const parts = Array.from({ length: 1 + next(4) }, () => {
@@ -219,11 +266,20 @@ describe('HfTokenizer', () => {
 
   it('installs every fast path, and encodes and counts exactly as the library does, for every bundled tokenizer', () => {
     const texts = [...codeSamples(), ...Array.from({ length: 60 }, (_, i) => randomText(5000 + i, 200))];
-    texts.push('[CLS] inline [SEP] special [MASK] tokens [UNK]', 'x'.repeat(300), '日本語のコード 😀 ünïcödé');
+    texts.push(
+      '[CLS] inline [SEP] special [MASK] tokens [UNK]',
+      'x'.repeat(300),
+      '日本語のコード 😀 ünïcödé',
+    );
     for (const dir of TOKENIZER_DIRS) {
       const library = libraryTokenizer(dir);
       const patched = libraryTokenizer(dir);
-      expect(installFastPaths(patched)).toEqual({ cleanText: 1, chineseChars: 1, wordPiece: true, splitters: 2 });
+      expect(installFastPaths(patched)).toEqual({
+        cleanText: 1,
+        chineseChars: 1,
+        wordPiece: true,
+        splitters: 2,
+      });
       const ours = HfTokenizer.fromDirectory(dir);
       for (const text of texts) {
         const expected = library.encode(text).ids;
@@ -237,7 +293,39 @@ describe('HfTokenizer', () => {
   it('leaves a tokenizer of another shape as it is', () => {
     const other = { normalizer: null, model: { config: { type: 'BPE' }, encode: () => [] } };
     const encode = other.model.encode;
-    expect(installFastPaths(other)).toEqual({ cleanText: 0, chineseChars: 0, wordPiece: false, splitters: 0 });
+    expect(installFastPaths(other)).toEqual({
+      cleanText: 0,
+      chineseChars: 0,
+      wordPiece: false,
+      splitters: 0,
+    });
     expect(other.model.encode).toBe(encode);
+  });
+
+  it('HfTokenCounter counts exactly as the library does, with its vocabulary as a set', () => {
+    const texts = [...codeSamples(), ...Array.from({ length: 60 }, (_, i) => randomText(7000 + i, 200))];
+    // Astral characters inside words take the library's own WordPiece, which must see the whole vocabulary.
+    texts.push(
+      '[CLS] inline [SEP] [MASK]',
+      'x'.repeat(300),
+      'a😀b unaffable 日本語 ünïcödé',
+      'getUserById(ctx)',
+    );
+    for (const dir of TOKENIZER_DIRS) {
+      const library = libraryTokenizer(dir);
+      const counter = HfTokenCounter.fromDirectory(dir);
+      const inner = (counter as unknown as { tokenizer: LibraryTokenizer }).tokenizer;
+      expect(inner.model.tokens_to_ids).toBeInstanceOf(Set);
+      expect(inner.model.tokens_to_ids.size).toBe(library.model.tokens_to_ids.size);
+      for (const text of texts) {
+        expect(counter.count(text)).toBe(library.encode(text, { add_special_tokens: false }).ids.length);
+      }
+    }
+  });
+
+  it('HfTokenCounter reports a missing tokenizer with the directory and a hint', () => {
+    expect(() => HfTokenCounter.fromDirectory('/nonexistent/model')).toThrow(
+      /cannot read tokenizer.json in \/nonexistent\/model/,
+    );
   });
 });
