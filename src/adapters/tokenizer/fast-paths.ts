@@ -5,12 +5,12 @@
  *
  * Why: every chunk's text is tokenized once to be embedded (in the embedding worker) and the
  * chunker counts tokens of some candidate chunks (on the main thread); with the built-in static
- * model, tokenization *is* the cost of embedding. On 2,570 chunk texts of Go code (1.8 MB),
- * `encode` took ≈ 500 ms, of which WordPiece (`chars.slice(start, end).join("")` for every
- * candidate length of every word, from the word's full length down), the added-token splitter
- * (a one-character string and an object lookup per character of the text) and
- * `tokenize_chinese_chars` (an array of one-character strings per text) were ≈ 250 ms
- * (`node --cpu-prof`; measured in `test/adapters/tokenizer`'s benchmark note and BENCHMARKS.md §8).
+ * model, tokenization *is* the cost of embedding. On 2,570 chunk texts of Go code (1.8 MB, the
+ * action benchmark's renamed files, codeidx-static's tokenizer) `encode` took ≈ 500 ms, of which
+ * WordPiece (`chars.slice(start, end).join("")` for every candidate length of every word, from the
+ * word's full length down), the added-token splitter (a one-character string and an object lookup
+ * per character of the text) and `tokenize_chinese_chars` (an array of one-character strings per
+ * text) were ≈ 250 ms (`node --cpu-prof`); with these paths the same texts take ≈ 365 ms, same tokens.
  *
  * Each replacement returns exactly what the library's method returns for every input; where an
  * input takes a path the replacement does not speed up (astral characters in a WordPiece word), it
