@@ -51,6 +51,69 @@ function readTokenizerFiles(dir: string): { json: Record<string, unknown>; confi
   return { json, config };
 }
 
+/** The WordPiece model's fields that `newTokenizerWithFastVocabulary` fills in. */
+interface WordPieceInternals {
+  tokens_to_ids: Map<string, number>;
+  unk_token: string;
+  unk_token_id: number | undefined;
+  vocab: string[];
+}
+
+/**
+ * `new Tokenizer(json, config)`, with a WordPiece model's vocabulary map built faster. The library
+ * builds it with `new Map(Object.entries(vocab))` and then an id → token array that only decoding
+ * reads; a `for…in` loop builds the same map in about a third of the time and the array is built on
+ * first use. For the 30,522 entries of the static model: ≈ 17 against ≈ 48 ms for the map and
+ * ≈ 20 ms for the array (fresh processes). The map ends up with the same entries: the vocabulary,
+ * then the added tokens over it, as the library's constructor adds them; `unk_token_id` as the
+ * library computes it. Other models are built by the library as they are.
+ */
+function newTokenizerWithFastVocabulary(
+  json: Record<string, unknown>,
+  config: Record<string, unknown>,
+): TokenizerApi {
+  const model = json.model as { type?: unknown; vocab?: unknown } | null | undefined;
+  if (model?.type !== 'WordPiece' || typeof model.vocab !== 'object' || model.vocab === null) {
+    return new Tokenizer(json, config);
+  }
+  const vocab = model.vocab as Record<string, number>;
+  const tokenizer = new Tokenizer({ ...json, model: { ...model, vocab: {} } }, config);
+  const internals = tokenizer as unknown as {
+    model: WordPieceInternals;
+    added_tokens: ReadonlyArray<{ readonly id: number; readonly content: string }>;
+  };
+  const wordPiece = internals.model;
+  const ids = new Map<string, number>();
+  for (const token in vocab) ids.set(token, vocab[token]);
+  const vocabularySize = ids.size;
+  // Vocabulary entries an added token takes over with another id keep their old id in the array.
+  const shadowed: Array<[number, string]> = [];
+  for (const { content, id } of internals.added_tokens) {
+    const old = ids.get(content);
+    if (old !== undefined && old !== id) shadowed.push([old, content]);
+  }
+  // The constructor has put the added tokens into the (empty) map: they go over the vocabulary.
+  for (const [token, id] of wordPiece.tokens_to_ids) ids.set(token, id);
+  wordPiece.tokens_to_ids = ids;
+  wordPiece.unk_token_id = ids.get(wordPiece.unk_token);
+  // id → token as the library builds it: the vocabulary's entries, then each added token.
+  let byId: string[] | null = null;
+  Object.defineProperty(wordPiece, 'vocab', {
+    configurable: true,
+    enumerable: true,
+    get: (): string[] => {
+      if (byId === null) {
+        byId = new Array<string>(vocabularySize);
+        for (const [token, id] of ids) byId[id] = token;
+        for (const [id, token] of shadowed) byId[id] = token;
+        for (const { content, id } of internals.added_tokens) byId[id] = content;
+      }
+      return byId;
+    },
+  });
+  return tokenizer;
+}
+
 /** Token ids of one text, with special tokens, truncated to the requested length. */
 export interface Encoding {
   readonly ids: number[];
@@ -72,7 +135,7 @@ export class HfTokenizer implements TokenCounter {
    */
   static fromDirectory(dir: string): HfTokenizer {
     const { json, config } = readTokenizerFiles(dir);
-    const tokenizer = new Tokenizer(json, config);
+    const tokenizer = newTokenizerWithFastVocabulary(json, config);
     installFastPaths(tokenizer);
     return new HfTokenizer(tokenizer);
   }

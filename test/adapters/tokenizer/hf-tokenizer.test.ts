@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tokenizers from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
@@ -327,5 +328,62 @@ describe('HfTokenizer', () => {
     expect(() => HfTokenCounter.fromDirectory('/nonexistent/model')).toThrow(
       /cannot read tokenizer.json in \/nonexistent\/model/,
     );
+  });
+
+  it("fromDirectory builds the library's vocabulary (token → id, id → token, unk id) for every bundled tokenizer", () => {
+    for (const dir of TOKENIZER_DIRS) {
+      const library = libraryTokenizer(dir) as LibraryTokenizer & {
+        model: { vocab: string[]; unk_token_id: number };
+      };
+      const ours = (HfTokenizer.fromDirectory(dir) as unknown as { tokenizer: typeof library }).tokenizer;
+      expect([...ours.model.tokens_to_ids.entries()]).toEqual([...library.model.tokens_to_ids.entries()]);
+      expect(ours.model.unk_token_id).toBe(library.model.unk_token_id);
+      expect(ours.model.vocab).toEqual(library.model.vocab);
+    }
+  });
+
+  it('keeps the id → token array exact when an added token takes over a vocabulary entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codeidx-tokenizer-'));
+    const added = (id: number, content: string) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    });
+    writeFileSync(
+      join(dir, 'tokenizer.json'),
+      JSON.stringify({
+        version: '1.0',
+        truncation: null,
+        padding: null,
+        added_tokens: [added(0, '[UNK]'), added(6, 'ab'), added(7, '[NEW]')],
+        normalizer: null,
+        pre_tokenizer: { type: 'BertPreTokenizer' },
+        post_processor: null,
+        decoder: null,
+        model: {
+          type: 'WordPiece',
+          unk_token: '[UNK]',
+          continuing_subword_prefix: '##',
+          max_input_chars_per_word: 100,
+          vocab: { '[UNK]': 0, a: 1, ab: 2, '##b': 3, b: 4, '##a': 5 },
+        },
+      }),
+    );
+    writeFileSync(join(dir, 'tokenizer_config.json'), '{}');
+    const library = libraryTokenizer(dir) as LibraryTokenizer & {
+      model: { vocab: string[]; unk_token_id: number };
+    };
+    const ours = HfTokenizer.fromDirectory(dir);
+    const inner = (ours as unknown as { tokenizer: typeof library }).tokenizer;
+    expect(inner.model.vocab).toEqual(library.model.vocab);
+    expect(inner.model.vocab[2]).toBe('ab');
+    expect((inner.model.tokens_to_ids as ReadonlyMap<string, number>).get('ab')).toBe(6);
+    for (const text of ['ab abab ba', 'c [NEW] ab[UNK]a', 'bbb a']) {
+      expect(ours.encode(text, 100).ids).toEqual(library.encode(text).ids);
+    }
   });
 });
