@@ -28,7 +28,7 @@ import { ensureBuilt } from './lib/cli-process.js';
 import { BenchContext } from './lib/context.js';
 import { DEFAULT_GO_SRC } from './lib/go-corpus.js';
 import { loadAverage, machineFacts } from './lib/machine.js';
-import { readSections, renderDocument, renderSection, type SectionResult } from './lib/report.js';
+import { readNotes, readSections, renderDocument, renderSection, type SectionResult } from './lib/report.js';
 import { runAction } from './suites/action.js';
 import { runChunk } from './suites/chunk.js';
 import { runEmbed } from './suites/embed.js';
@@ -96,6 +96,7 @@ async function main(): Promise<number> {
   mkdirSync(workDir, { recursive: true });
   const ctx = new BenchContext({ quick, goSrc: resolve(values['go-src'] ?? DEFAULT_GO_SRC), threads, workDir, repoRoot: REPO_ROOT, log, fullPass: values['full-pass'] === true });
   const sections = readSections(out);
+  const notes = readNotes(out);
   let buildNote: string | null = null;
   let failed = false;
   try {
@@ -124,7 +125,7 @@ async function main(): Promise<number> {
       sections.set(id, renderSection(result, { command, date, load, seconds, quick }));
       // Written after every benchmark, so a long run interrupted later keeps what it measured.
       mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, renderDocument({ facts, command, order: BENCHMARKS, sections, buildNote }));
+      writeFileSync(out, renderDocument({ facts, command, order: BENCHMARKS, sections, notes, buildNote }));
       log(`${id} done in ${seconds.toFixed(0)} s → ${out}`);
     }
   } finally {

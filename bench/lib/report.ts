@@ -75,6 +75,21 @@ export function readSections(path: string): Map<string, string> {
   return out;
 }
 
+/**
+ * Hand-written notes already in `path`, by benchmark id: blocks between `<!-- notes:<id> -->` and
+ * `<!-- /notes:<id> -->` (side-by-side comparisons run outside the harness, e.g. bench/action-ab.sh).
+ * `renderDocument` keeps each one after its benchmark's section, so re-running a benchmark does not
+ * drop them.
+ */
+export function readNotes(path: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!existsSync(path)) return out;
+  const text = readFileSync(path, 'utf8');
+  const re = /<!-- notes:([a-z-]+) -->[\s\S]*?<!-- \/notes:\1 -->/g;
+  for (const m of text.matchAll(re)) out.set(m[1] ?? '', m[0]);
+  return out;
+}
+
 function verdictsOf(section: string): { title: string; verdicts: Verdict[] } | null {
   const m = /<!-- verdicts:(.*?) -->/.exec(section);
   if (!m?.[1]) return null;
@@ -91,6 +106,8 @@ export function renderDocument(options: {
   command: string;
   order: readonly string[];
   sections: Map<string, string>;
+  /** Hand-written notes by benchmark id (`readNotes`), each kept after its section. */
+  notes?: Map<string, string>;
   buildNote: string | null;
 }): string {
   const { facts } = options;
@@ -141,6 +158,8 @@ export function renderDocument(options: {
   for (const id of options.order) {
     const s = options.sections.get(id);
     if (s) parts.push(s, '');
+    const n = options.notes?.get(id);
+    if (n) parts.push(n, '');
   }
   return parts.join('\n');
 }

@@ -44,7 +44,7 @@ import { ensureBuilt } from '../lib/cli-process.js';
 import { BenchContext } from '../lib/context.js';
 import { DEFAULT_GO_SRC, git, spread } from '../lib/go-corpus.js';
 import { loadAverage, machineFacts } from '../lib/machine.js';
-import { readSections, renderDocument, renderSection, table, type SectionResult } from '../lib/report.js';
+import { readNotes, readSections, renderDocument, renderSection, table, type SectionResult } from '../lib/report.js';
 import { fmt, fmtMB, fmtMs, median } from '../lib/stats.js';
 
 /** Targets of issue 4 for the action, milliseconds. */
@@ -912,7 +912,7 @@ async function standalone(): Promise<number> {
     );
     const order = ['chunk', 'embed', 'reindex', 'incremental', 'query', 'rss', 'load', 'action'];
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, renderDocument({ facts, command, order, sections, buildNote }));
+    writeFileSync(out, renderDocument({ facts, command, order, sections, notes: readNotes(out), buildNote }));
     log(`action done → ${out}`);
   } finally {
     if (!values.keep) rmSync(workDir, { recursive: true, force: true });

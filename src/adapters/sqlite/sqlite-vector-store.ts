@@ -2,11 +2,16 @@
  * @module adapters/sqlite — the embedded default `VectorStore`: one SQLite file per store
  * (better-sqlite3), dense kNN with sqlite-vec `vec0`, lexical BM25 with FTS5, fused in core with RRF.
  *
- * Layout (schema version 3):
+ * Layout (schema version 4):
  * - `meta(key, value)`: `format` = "codeidx-sqlite-store", `schema_version`, `space` (JSON or "null").
- * - `chunks`: one row per point, the payload of DESIGN.md; indexes on (repo, ref, path) and on two
- *   integer keys, `id_key` and `content_key` (`hexKey` of the point id and of the content hash), by
- *   which points are found by id and vectors by content hash (see `hexKey` for why not the strings).
+ * - `chunks`: one row per point, the payload of DESIGN.md; indexes on (repo, ref, path) and on the
+ *   integer key `content_key` (`hexKey` of the content hash, see there for why not the string), by
+ *   which vectors are found by content hash. Points are found by id through (repo, ref, path): a
+ *   point id is derived from them (DESIGN.md, identity), so `upsert` looks its points' paths up and
+ *   matches ids there. The `id_key` column (`hexKey` of the id) is kept but no longer indexed
+ *   (version 4): an index on a random key dirties most of its leaf pages on every push (on the action
+ *   benchmark's rename push, 997 distinct pages and a third of the WAL's frames); `deleteByIds`
+ *   scans it instead.
  * - `files(repo, ref, path, file_hash, chunks)`: how many chunk rows each (path, file hash) of a ref
  *   has, kept by every write in the same transaction; `indexedFiles` reads it instead of the chunks.
  * - `chunks_fts`: contentless FTS5 (contentless_delete=1) over code-aware tokens (`lexicalTokens`) of
@@ -73,16 +78,16 @@ export const SQLITE_STORE_FORMAT = 'codeidx-sqlite-store';
 export const VEC0_CHUNK_SIZE = 128;
 
 /**
- * Current schema version; a store with a higher one was written by a newer codeidx. Version 3
- * (integer lookup keys instead of the `id` and `content_hash` string indexes, and the `files` table);
- * a version-2 store is upgraded in place when opened (`upgradeToV3`).
+ * Current schema version; a store with a higher one was written by a newer codeidx. Version 3:
+ * integer lookup keys instead of the `id` and `content_hash` string indexes, and the `files` table.
+ * Version 4: no index on `id_key` (points are found by id through their path). Versions 2 and 3 are
+ * upgraded in place when opened (`upgrade`).
  */
-export const SQLITE_STORE_SCHEMA_VERSION = 3;
+export const SQLITE_STORE_SCHEMA_VERSION = 4;
 
-/** Indexes of the `chunks` table (schema version 3). */
+/** Indexes of the `chunks` table (schema version 4). */
 const CHUNK_INDEXES_SQL = `
   CREATE INDEX chunks_scope_path ON chunks (repo, ref, path);
-  CREATE INDEX chunks_id_key ON chunks (id_key);
   CREATE INDEX chunks_content_key ON chunks (content_key);`;
 
 /** The `files` table (schema version 3): chunk rows per (repo, ref, path, file hash). */
@@ -545,7 +550,7 @@ export class SqliteVectorStore implements VectorStore {
       db.pragma('temp_store = MEMORY');
       db.pragma(`wal_autocheckpoint = ${this.tuning.walAutocheckpointPages}`);
       if (meta === null) this.createSchema(db);
-      else if (meta.schemaVersion < SQLITE_STORE_SCHEMA_VERSION) this.upgradeToV3(db);
+      else if (meta.schemaVersion < SQLITE_STORE_SCHEMA_VERSION) this.upgrade(db, meta.schemaVersion);
       // Document frequencies for the common-term cutoff; TEMP, so the file is not changed.
       db.exec("CREATE VIRTUAL TABLE temp.chunks_fts_vocab USING fts5vocab(main, 'chunks_fts', 'row')");
       this.db = db;
@@ -607,45 +612,50 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /**
-   * Upgrades a version-2 store to version 3 in one transaction: rebuilds `chunks` with the integer
-   * keys (same rowids, so the FTS5 and vec0 rows stay valid) and without the string indexes, and
-   * fills `files` from it. One-time cost: 3.7 s for the action benchmark's 226,000 chunks; a failure rolls back and
-   * leaves the version-2 store as it was.
+   * Upgrades a version-2 or -3 store to version 4 in one transaction (a failure rolls back and leaves
+   * the store as it was):
+   * - from 2: rebuilds `chunks` with the integer keys (same rowids, so the FTS5 and vec0 rows stay
+   *   valid) and without the string indexes, and fills `files` from it — 3.7 s for the action
+   *   benchmark's 226,000 chunks, once;
+   * - from 3: drops the `id_key` index (instant).
    */
-  private upgradeToV3(db: Database.Database): void {
+  private upgrade(db: Database.Database, from: number): void {
     const t0 = performance.now();
     db.function('codeidx_hex_key', { deterministic: true }, (hex: unknown) => hexKey(String(hex)));
     const columns =
       'repo, ref, commit_sha, path, dirs, language, symbol, symbol_kind, start_line, end_line, content_hash, file_hash, text';
     const upgrade = db.transaction(() => {
       // Another process may have upgraded the store since `readMeta` (the write lock is held now).
-      const version = db
-        .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'")
-        .get();
-      if (Number(version?.value) >= SQLITE_STORE_SCHEMA_VERSION) return;
-      db.exec(`
-        CREATE TABLE chunks_v3 (
-          rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, id_key INTEGER NOT NULL, repo TEXT NOT NULL,
-          ref TEXT NOT NULL, commit_sha TEXT, path TEXT NOT NULL, dirs TEXT NOT NULL, language TEXT NOT NULL,
-          symbol TEXT, symbol_kind TEXT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
-          content_hash TEXT NOT NULL, content_key INTEGER NOT NULL, file_hash TEXT NOT NULL, text TEXT NOT NULL
-        );
-        INSERT INTO chunks_v3 (rowid, id, id_key, content_key, ${columns})
-          SELECT rowid, id, codeidx_hex_key(id), codeidx_hex_key(content_hash), ${columns} FROM chunks ORDER BY rowid;
-        DROP TABLE chunks;
-        ALTER TABLE chunks_v3 RENAME TO chunks;
-        ${CHUNK_INDEXES_SQL}
-        ${FILES_TABLE_SQL}
-        INSERT INTO files (repo, ref, path, file_hash, chunks)
-          SELECT repo, ref, path, file_hash, count(*) FROM chunks GROUP BY repo, ref, path, file_hash;
-      `);
+      const version = Number(
+        db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get()?.value,
+      );
+      if (version >= SQLITE_STORE_SCHEMA_VERSION) return;
+      if (version < 3) {
+        db.exec(`
+          CREATE TABLE chunks_v3 (
+            rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, id_key INTEGER NOT NULL, repo TEXT NOT NULL,
+            ref TEXT NOT NULL, commit_sha TEXT, path TEXT NOT NULL, dirs TEXT NOT NULL, language TEXT NOT NULL,
+            symbol TEXT, symbol_kind TEXT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+            content_hash TEXT NOT NULL, content_key INTEGER NOT NULL, file_hash TEXT NOT NULL, text TEXT NOT NULL
+          );
+          INSERT INTO chunks_v3 (rowid, id, id_key, content_key, ${columns})
+            SELECT rowid, id, codeidx_hex_key(id), codeidx_hex_key(content_hash), ${columns} FROM chunks ORDER BY rowid;
+          DROP TABLE chunks;
+          ALTER TABLE chunks_v3 RENAME TO chunks;
+          ${CHUNK_INDEXES_SQL}
+          ${FILES_TABLE_SQL}
+          INSERT INTO files (repo, ref, path, file_hash, chunks)
+            SELECT repo, ref, path, file_hash, count(*) FROM chunks GROUP BY repo, ref, path, file_hash;
+        `);
+      }
+      db.exec('DROP INDEX IF EXISTS chunks_id_key');
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(
         String(SQLITE_STORE_SCHEMA_VERSION),
       );
     });
     upgrade.immediate();
     this.logger?.info(
-      `upgraded store ${this.path} to schema version ${SQLITE_STORE_SCHEMA_VERSION} in ${Math.round(performance.now() - t0)} ms (one time)`,
+      `upgraded store ${this.path} from schema version ${from} to ${SQLITE_STORE_SCHEMA_VERSION} in ${Math.round(performance.now() - t0)} ms (one time)`,
     );
   }
 
@@ -792,14 +802,25 @@ export class SqliteVectorStore implements VectorStore {
       );
       db.transaction(() => {
         this.writes++;
+        // Stored points with these ids, found through their scope and path (a point id is derived
+        // from repo, ref and path: DESIGN.md, identity), over the (repo, ref, path) index.
         const existing = new Map<string, ExistingRow>();
-        for (const part of chunked([...new Set([...byId.keys()].map(hexKey))])) {
-          const rows = this.stmt<number[], ExistingRow & { id: string }>(
-            db,
-            `SELECT rowid, id, repo, ref, path, dirs, content_hash, file_hash, symbol, symbol_kind, text
-               FROM chunks WHERE id_key IN (${placeholders(part.length)})`,
-          ).all(...part);
-          for (const row of rows) if (byId.has(row.id)) existing.set(row.id, row);
+        const pathsByScope = new Map<string, { repo: string; ref: string; paths: Set<string> }>();
+        for (const p of unique) {
+          const key = `${p.repo}\u0000${p.ref}`;
+          let scope = pathsByScope.get(key);
+          if (!scope) pathsByScope.set(key, (scope = { repo: p.repo, ref: p.ref, paths: new Set() }));
+          scope.paths.add(p.path);
+        }
+        for (const { repo, ref, paths } of pathsByScope.values()) {
+          for (const part of chunked([...paths])) {
+            const rows = this.stmt<unknown[], ExistingRow & { id: string }>(
+              db,
+              `SELECT rowid, id, repo, ref, path, dirs, content_hash, file_hash, symbol, symbol_kind, text
+                 FROM chunks WHERE repo = ? AND ref = ? AND path IN (${placeholders(part.length)})`,
+            ).all(repo, ref, ...part);
+            for (const row of rows) if (byId.has(row.id)) existing.set(row.id, row);
+          }
         }
         const deltas: FileDeltas = new Map();
         // A point stored with the same id whose indexed content (scope, path, dirs, content hash,
@@ -861,6 +882,11 @@ export class SqliteVectorStore implements VectorStore {
     });
   }
 
+  /**
+   * Deletes the points with these ids. Scans `chunks` (one pass per 500 ids, comparing the integer
+   * `id_key`, then the id): no index serves ids since schema version 4 — the pipeline deletes by
+   * path, and an index on a random key costs every push (see the module comment).
+   */
   deleteByIds(ids: readonly string[]): Promise<void> {
     return this.run('delete points by id', (db) => {
       db.transaction(() => {

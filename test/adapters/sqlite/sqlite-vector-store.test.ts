@@ -33,7 +33,7 @@ const freshPath = (): string => join(root, `store-${++counter}.db`);
 const MAIN_SCOPE = { repo: 'acme/alpha', ref: 'refs/heads/main' };
 
 /**
- * Rewrites a version-3 store file into the version-2 layout (chunks with a UNIQUE id and string
+ * Rewrites a version-4 (current) store file into the version-2 layout (chunks with a UNIQUE id and string
  * indexes, no integer keys, no files table), as codeidx before schema 3 wrote it.
  */
 function downgradeToV2(path: string): void {
@@ -58,6 +58,17 @@ function downgradeToV2(path: string): void {
     COMMIT;
   `);
   db.close();
+}
+
+/** Names of the explicit indexes of the chunks table, sorted. */
+function chunkIndexes(db: Database.Database): string[] {
+  return (
+    db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chunks' AND sql IS NOT NULL ORDER BY name",
+      )
+      .all() as Array<{ name: string }>
+  ).map((r) => r.name);
 }
 
 /** Rows where the files table and a count over the chunk rows disagree (empty when consistent). */
@@ -363,15 +374,45 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     expect([...(await upgraded.indexedFiles(MAIN_SCOPE)).keys()]).toEqual(['src/a.ts', 'src/d.ts']);
     await upgraded.close();
     const db = new Database(path, { readonly: true });
-    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '3' });
-    const indexes = (
-      db
-        .prepare(
-          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chunks' AND sql IS NOT NULL ORDER BY name",
-        )
-        .all() as Array<{ name: string }>
-    ).map((r) => r.name);
-    expect(indexes).toEqual(['chunks_content_key', 'chunks_id_key', 'chunks_scope_path']);
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '4' });
+    expect(chunkIndexes(db)).toEqual(['chunks_content_key', 'chunks_scope_path']);
+    expect(filesTableMismatch(db)).toEqual([]);
+    db.close();
+  });
+
+  it('upgrades a version-3 store in place by dropping the id_key index; points are still replaced by id', async () => {
+    const path = freshPath();
+    const a = makePoint({
+      path: 'src/a.ts',
+      text: 'function alpha() {}',
+      symbol: 'alpha',
+      vector: axisVector(1),
+    });
+    const b = makePoint({ path: 'src/b.ts', text: 'const beta = 1', vector: axisVector(2) });
+    const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    await writer.upsert([a, b]);
+    const query = { text: 'alpha beta', vector: axisVector(1), mode: 'hybrid', k: 10, filter: {} } as const;
+    const before = await writer.query(query);
+    await writer.close();
+    // The version-3 layout: the same tables, plus an index on id_key.
+    const v3 = new Database(path);
+    v3.exec(
+      `CREATE INDEX chunks_id_key ON chunks (id_key); UPDATE meta SET value = '3' WHERE key = 'schema_version';`,
+    );
+    v3.close();
+
+    const upgraded = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    expect(await upgraded.query(query)).toEqual(before);
+    await upgraded.upsert([{ ...a, text: 'function gamma() {}', symbol: 'gamma', vector: axisVector(3) }]);
+    expect(await upgraded.count()).toBe(2);
+    await upgraded.deleteByIds([b.id]);
+    expect(await upgraded.count()).toBe(1);
+    const [hit] = await upgraded.query({ text: 'gamma', vector: null, mode: 'lexical', k: 5, filter: {} });
+    expect(hit?.id).toBe(a.id);
+    await upgraded.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '4' });
+    expect(chunkIndexes(db)).toEqual(['chunks_content_key', 'chunks_scope_path']);
     expect(filesTableMismatch(db)).toEqual([]);
     db.close();
   });
