@@ -12,6 +12,9 @@
 # Needs a kept action benchmark workspace: `npm run bench -- --only action --keep` first.
 # Usage: OLD_REF=<commit> ROUNDS=4 bash bench/action-ab.sh   (prints one line per run: wall time of the
 # `node dist/action/index.js` process and the pipeline's phases from the job summary).
+# MV_PAIRS=<file of "path other-path" lines> renames that fixed set back and forth instead of 100 random
+# files per round (e.g. the benchmark's own set: `git diff --name-status -M HEAD~1 HEAD` of the kept
+# workspace's monorepo after a §8 run).
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=$(ls -d "$REPO_ROOT"/bench/.work/run-*/action | tail -1)
@@ -50,13 +53,22 @@ if [ ! -d "$OLD_REPO" ]; then
   run OLD-cold-index "$OLD_DIR" "$OLD_REPO" "$W/ab-old-store" "$W/ab-old-fake" 0000000000000000000000000000000000000000 "$(git -C "$OLD_REPO" rev-parse HEAD)" true
 fi
 for i in $(seq 1 "$ROUNDS"); do
-  # Files present in both copies (a NEW-only profiling run may have renamed some).
-  comm -12 <(git -C "$NEW_REPO" ls-files 'go/*.go' | sort) <(git -C "$OLD_REPO" ls-files 'go/*.go' | sort) \
-    | grep -v _test.go | shuf -n 100 > "$W/ab-mv.txt"
-  for repo in "$NEW_REPO" "$OLD_REPO"; do
-    (cd "$repo"; while read -r f; do git mv "$f" "${f%.go}_ab$i.go"; done < "$W/ab-mv.txt"
-     git -c user.email=bench@codeidx -c user.name=bench commit -qm "A/B rename round $i")
-  done
+  if [ -n "${MV_PAIRS:-}" ]; then
+    # A fixed set: lines "<path> <other path>", moved from whichever name exists to the other one
+    # (e.g. the benchmark's own 100 files: there, back, there again).
+    for repo in "$NEW_REPO" "$OLD_REPO"; do
+      (cd "$repo"; while read -r a b; do if [ -e "$a" ]; then git mv "$a" "$b"; else git mv "$b" "$a"; fi; done < "$MV_PAIRS"
+       git -c user.email=bench@codeidx -c user.name=bench commit -qm "A/B fixed rename round $i")
+    done
+  else
+    # Files present in both copies (a NEW-only profiling run may have renamed some).
+    comm -12 <(git -C "$NEW_REPO" ls-files 'go/*.go' | sort) <(git -C "$OLD_REPO" ls-files 'go/*.go' | sort) \
+      | grep -v _test.go | shuf -n 100 > "$W/ab-mv.txt"
+    for repo in "$NEW_REPO" "$OLD_REPO"; do
+      (cd "$repo"; while read -r f; do git mv "$f" "${f%.go}_ab$i.go"; done < "$W/ab-mv.txt"
+       git -c user.email=bench@codeidx -c user.name=bench commit -qm "A/B rename round $i")
+    done
+  fi
   run OLD "$OLD_DIR" "$OLD_REPO" "$W/ab-old-store" "$W/ab-old-fake" "$(git -C "$OLD_REPO" rev-parse HEAD~1)" "$(git -C "$OLD_REPO" rev-parse HEAD)" false
   run NEW "$INSTALL" "$NEW_REPO" "$W/store" "$W/fake-actions-cache" "$(git -C "$NEW_REPO" rev-parse HEAD~1)" "$(git -C "$NEW_REPO" rev-parse HEAD)" false
 done
