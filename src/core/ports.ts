@@ -175,8 +175,13 @@ export interface VectorStore {
   readonly space: EmbeddingSpace | null;
   /** Creates tables/collections if needed. Throws if the store holds another embedding space. */
   init(): Promise<void>;
-  /** Inserts or replaces points by id. */
+  /**
+   * Inserts or replaces points by id. A point id names one (repo, ref, path) — it is derived from
+   * them (`pointId`, DESIGN.md identity) — and adapters may rely on it: the embedded store finds the
+   * stored point of an id through its (repo, ref, path).
+   */
   upsert(points: readonly Point[]): Promise<void>;
+  /** Deletes the points with these ids (unknown ids are ignored). Not on the pipeline's path. */
   deleteByIds(ids: readonly string[]): Promise<void>;
   /**
    * Deletes the points of `paths` in `scope`, except those whose id is in `keepIds`
