@@ -10,8 +10,8 @@
  *
  * `start` returns at once; `ready` settles when the worker has loaded the model. `info` comes from the
  * resolved model (known before the session exists), `device` is the requested device until the worker
- * reports the one it got. The main thread keeps a counting-only tokenizer of its own for `tokenCounter`
- * (the chunker counts tokens synchronously; `HfTokenCounter`), loaded on first use.
+ * reports the one it got. The main thread keeps a tokenizer of its own for `tokenCounter` (the chunker
+ * counts tokens synchronously), loaded on first use.
  *
  * Worker file: `embed-worker.js` beside this module (compiled `dist/`, and beside the action's bundle),
  * or `embed-worker.ts` under tsx (tests), as for `WorkerPoolChunker`.
@@ -27,7 +27,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CodeidxError, ConfigError, EmbeddingError, ModelError } from '../../core/errors.js';
 import type { Embedder, Logger, ModelInfo, TokenCounter } from '../../core/ports.js';
-import { HfTokenCounter } from '../tokenizer/hf-tokenizer.js';
+import { HfTokenizer } from '../tokenizer/hf-tokenizer.js';
 import type { DeviceRequest } from './device.js';
 import type { EmbedRequest, EmbedResponse, EmbedWorkerData, WireError } from './embed-worker.js';
 import type { EmbedderModel } from './onnx-embedder.js';
@@ -95,7 +95,7 @@ export class WorkerEmbedder implements Embedder {
   /** Set once the worker is gone (crashed, or closed): later calls reject with it. */
   private stopped: Error | null = null;
   private closing: Promise<void> | null = null;
-  private mainCounter: HfTokenCounter | null = null;
+  private mainTokenizer: HfTokenizer | null = null;
   /** Set when the worker has loaded the model or failed to (until then it stays referenced: see `refWhileBusy`). */
   private loaded = false;
 
@@ -104,7 +104,7 @@ export class WorkerEmbedder implements Embedder {
     this.modelDir = model.dir;
     this.deviceInUse = options.device === 'cuda' ? 'cuda' : 'cpu';
     this.tokenCounter = {
-      count: (text) => (this.mainCounter ??= HfTokenCounter.fromDirectory(model.dir)).count(text),
+      count: (text) => (this.mainTokenizer ??= HfTokenizer.fromDirectory(model.dir)).count(text),
     };
     const { logger } = options;
     const data: EmbedWorkerData = {

@@ -54,8 +54,7 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** The part of the library's `WordPieceTokenizer` that `fastWordPieceEncode` reads. */
 export interface WordPieceModel {
-  /** The vocabulary (a token → id map, or a set of tokens for a counting-only tokenizer). */
-  readonly tokens_to_ids: ReadonlyMap<string, number> | ReadonlySet<string>;
+  readonly tokens_to_ids: ReadonlyMap<string, number>;
   readonly unk_token: string;
   readonly max_input_chars_per_word: number;
   readonly config: { readonly continuing_subword_prefix?: unknown };
@@ -230,7 +229,7 @@ export function installFastPaths(tokenizer: object): InstalledFastPaths {
   const model = internals.model as (Partial<WordPieceModel> & { config?: { type?: unknown } }) | undefined;
   if (
     model?.config?.type === 'WordPiece' &&
-    (model.tokens_to_ids instanceof Map || model.tokens_to_ids instanceof Set) &&
+    model.tokens_to_ids instanceof Map &&
     typeof model.unk_token === 'string' &&
     typeof model.max_input_chars_per_word === 'number' &&
     typeof model.encode === 'function'

@@ -6,11 +6,11 @@
 import { ConfigError } from '../../core/errors.js';
 import type { TokenCounter } from '../../core/ports.js';
 import { estimateTokens } from '../../core/token-budget.js';
-import { HfTokenCounter } from '../tokenizer/hf-tokenizer.js';
+import { HfTokenizer } from '../tokenizer/hf-tokenizer.js';
 
 /**
  * How to build a token counter:
- * - `{ kind: 'tokenizer', dir }`: `HfTokenCounter.fromDirectory(dir)` (the embedding model's
+ * - `{ kind: 'tokenizer', dir }`: `HfTokenizer.fromDirectory(dir)` (the embedding model's
  *   `tokenizer.json`; `dir` is an absolute directory path);
  * - `{ kind: 'estimate' }`: core `estimateTokens` (lexical-only indexes, no model).
  */
@@ -22,7 +22,7 @@ export const ESTIMATE_TOKEN_COUNTER: TokenCounter = { count: (text) => estimateT
 
 /**
  * Builds the counter a spec describes.
- * @throws ConfigError for a malformed spec; ModelError (from `HfTokenCounter`) when the tokenizer
+ * @throws ConfigError for a malformed spec; ModelError (from `HfTokenizer`) when the tokenizer
  *   files are missing or do not parse.
  */
 export function tokenCounterFromSpec(spec: TokenCounterSpec): TokenCounter {
@@ -35,7 +35,7 @@ export function tokenCounterFromSpec(spec: TokenCounterSpec): TokenCounter {
           hint: 'pass { kind: "tokenizer", dir: "/path/to/model" } (the folder holding tokenizer.json)',
         });
       }
-      return HfTokenCounter.fromDirectory(spec.dir);
+      return HfTokenizer.fromDirectory(spec.dir);
     default:
       throw new ConfigError(`unknown token counter spec ${JSON.stringify(spec)}`, {
         hint: 'use { kind: "tokenizer", dir } or { kind: "estimate" }',
