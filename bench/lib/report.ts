@@ -65,14 +65,19 @@ export function renderSection(
   return lines.join('\n');
 }
 
-/** Sections already in `path`, by id (empty when the file does not exist). */
-export function readSections(path: string): Map<string, string> {
+/** Blocks between `<!-- <kind>:<id> -->` and `<!-- /<kind>:<id> -->` in `path`, by id (empty when the file does not exist). */
+function readMarkedBlocks(path: string, kind: 'bench' | 'notes'): Map<string, string> {
   const out = new Map<string, string>();
   if (!existsSync(path)) return out;
   const text = readFileSync(path, 'utf8');
-  const re = /<!-- bench:([a-z-]+) -->[\s\S]*?<!-- \/bench:\1 -->/g;
+  const re = new RegExp(`<!-- ${kind}:([a-z-]+) -->[\\s\\S]*?<!-- \\/${kind}:\\1 -->`, 'g');
   for (const m of text.matchAll(re)) out.set(m[1] ?? '', m[0]);
   return out;
+}
+
+/** Sections already in `path`, by id (empty when the file does not exist). */
+export function readSections(path: string): Map<string, string> {
+  return readMarkedBlocks(path, 'bench');
 }
 
 /**
@@ -82,12 +87,7 @@ export function readSections(path: string): Map<string, string> {
  * drop them.
  */
 export function readNotes(path: string): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!existsSync(path)) return out;
-  const text = readFileSync(path, 'utf8');
-  const re = /<!-- notes:([a-z-]+) -->[\s\S]*?<!-- \/notes:\1 -->/g;
-  for (const m of text.matchAll(re)) out.set(m[1] ?? '', m[0]);
-  return out;
+  return readMarkedBlocks(path, 'notes');
 }
 
 function verdictsOf(section: string): { title: string; verdicts: Verdict[] } | null {

@@ -60,15 +60,20 @@ function downgradeToV2(path: string): void {
   db.close();
 }
 
-/** Names of the explicit indexes of the chunks table, sorted. */
-function chunkIndexes(db: Database.Database): string[] {
-  return (
+/** Asserts that the store file at `path` has the version-4 layout: version, chunk indexes, exact `files`. */
+function expectVersion4Layout(path: string): void {
+  const db = new Database(path, { readonly: true });
+  expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '4' });
+  const indexes = (
     db
       .prepare(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chunks' AND sql IS NOT NULL ORDER BY name",
       )
       .all() as Array<{ name: string }>
   ).map((r) => r.name);
+  expect(indexes).toEqual(['chunks_content_key', 'chunks_scope_path']);
+  expect(filesTableMismatch(db)).toEqual([]);
+  db.close();
 }
 
 /** Rows where the files table and a count over the chunk rows disagree (empty when consistent). */
@@ -373,11 +378,7 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     await upgraded.upsert([makePoint({ path: 'src/d.ts', text: 'zeta', vector: axisVector(6) })]);
     expect([...(await upgraded.indexedFiles(MAIN_SCOPE)).keys()]).toEqual(['src/a.ts', 'src/d.ts']);
     await upgraded.close();
-    const db = new Database(path, { readonly: true });
-    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '4' });
-    expect(chunkIndexes(db)).toEqual(['chunks_content_key', 'chunks_scope_path']);
-    expect(filesTableMismatch(db)).toEqual([]);
-    db.close();
+    expectVersion4Layout(path);
   });
 
   it('upgrades a version-3 store in place by dropping the id_key index; points are still replaced by id', async () => {
@@ -410,11 +411,7 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     const [hit] = await upgraded.query({ text: 'gamma', vector: null, mode: 'lexical', k: 5, filter: {} });
     expect(hit?.id).toBe(a.id);
     await upgraded.close();
-    const db = new Database(path, { readonly: true });
-    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '4' });
-    expect(chunkIndexes(db)).toEqual(['chunks_content_key', 'chunks_scope_path']);
-    expect(filesTableMismatch(db)).toEqual([]);
-    db.close();
+    expectVersion4Layout(path);
   });
 
   it('keeps the files table equal to the chunk rows through random upserts, replacements, touches and deletes', async () => {
