@@ -334,7 +334,7 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
     });
     const c = report.counts;
     core.info(
-      `indexed ${commit.slice(0, 12)} (${report.plannedBy}): ${c.filesIndexed} files, ${c.chunks} chunks, ${c.embedded} embedded, ${c.filesDropped} dropped in ${(report.durationMs / 1000).toFixed(2)} s`,
+      `indexed ${commit.slice(0, 12)} (${report.plannedBy}): ${c.filesIndexed} files${c.filesReused ? ` (${c.filesReused} renames rebuilt from the store)` : ''}, ${c.chunks} chunks, ${c.embedded} embedded, ${c.filesDropped} dropped in ${(report.durationMs / 1000).toFixed(2)} s`,
     );
   });
 }

@@ -22,6 +22,7 @@ import type {
   ListOptions,
   Logger,
   SourceReader,
+  StoredChunk,
   VectorStore,
 } from '../core/ports.js';
 import type { IndexState, Point, RefScope, SearchHit, StoreQuery } from '../core/types.js';
@@ -134,6 +135,11 @@ export class ShardedVectorStore implements VectorStore {
   async indexedFiles(scope: RefScope): Promise<Map<string, string[]>> {
     const all = await this.inner.indexedFiles(scope);
     return new Map([...all].filter(([path]) => inShard(path, this.shard)));
+  }
+
+  /** Forwarded whatever the shard: reading another shard's chunks (a rename source) changes nothing. */
+  chunksOfPaths(scope: RefScope, paths: readonly string[]): Promise<Map<string, StoredChunk[]>> {
+    return this.inner.chunksOfPaths(scope, paths);
   }
 
   vectorsByContentHash(hashes: readonly string[]): Promise<Map<string, Float32Array>> {

@@ -120,7 +120,7 @@ export function formatIndexSummary(report: IndexReport, extra: { model: string; 
   const lookups = c.cacheHits + c.storeHits + c.embedded;
   const lines = [
     `indexed ${report.scope.repo} ${report.scope.ref}${report.commit ? ` @ ${report.commit.slice(0, 12)}` : ''} (${report.plannedBy})`,
-    `  files      ${c.filesSeen} seen, ${c.filesIndexed} indexed, ${c.filesUnchanged} unchanged, ${c.filesDropped} dropped`,
+    `  files      ${c.filesSeen} seen, ${c.filesIndexed} indexed${c.filesReused ? ` (${c.filesReused} renames rebuilt from the store)` : ''}, ${c.filesUnchanged} unchanged, ${c.filesDropped} dropped`,
     `  skipped    ${totalSkipped}${skipped.length ? ` (${skipped.map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}`,
     `  chunks     ${c.chunks} written, ${c.pointsDeleted} stale deleted`,
     `  embedding  ${extra.model} on ${extra.device}: ${c.embedded} embedded, ${c.cacheHits} cache hits, ${c.storeHits} reused from store${lookups ? ` (hit rate ${((100 * (c.cacheHits + c.storeHits)) / lookups).toFixed(1)}%)` : ''}`,

@@ -10,6 +10,9 @@
  *   missing from search in between.
  * - A chunk is embedded only if neither the embedding cache nor the store already has a vector for
  *   its content hash; identical chunks within a batch are embedded once.
+ * - A file renamed without a content change is not chunked again when the store holds its old path's
+ *   chunks with their scope lines: they are rebuilt with the new path (core/reuse-chunks), checked
+ *   point by point; a full run (`full`, or a chunker/model change) always chunks.
  * - A file that went away is dropped only after every batch holding a file with one of its stored
  *   contents is written, so a renamed file's content is never missing from search. With an
  *   off-thread embedder the other drops are done while the last batch is being embedded (this
@@ -21,6 +24,7 @@ import { ChunkError, describeError, FileTooLargeError } from './errors.js';
 import { classifyFile, DEFAULT_MAX_FILE_BYTES, FILE_FILTER_VERSION } from './file-filter.js';
 import { dirsOf, embeddingCacheKey, pointId, sha256Hex, spaceLabel } from './identity.js';
 import { planChanges, type ChangePlan } from './plan-changes.js';
+import { rebuildRenamedChunks } from './reuse-chunks.js';
 import type {
   Chunker,
   EmbeddingCache,
@@ -29,6 +33,7 @@ import type {
   Logger,
   ProgressReporter,
   SourceReader,
+  StoredChunk,
   VectorStore,
 } from './ports.js';
 import {
@@ -302,6 +307,8 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   // for vectors (all of the embedding when the embedder runs in this thread).
   const overlap = embedder?.offThread === true;
   const toDrop = new Set(plan.drop);
+  // Rename targets whose chunks may be rebuilt from the old path's (never in a full run: it repairs).
+  const renamedFrom = new Map(forcedFull ? [] : plan.renames.map((r) => [r.to, r.from] as const));
   type Prepared = {
     readonly paths: number;
     readonly fileChunks: Map<string, { chunks: Chunk[]; fileHash: string; language: string }>;
@@ -316,6 +323,16 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
     // (WorkerPoolChunker) chunks while this thread reads and classifies the next files; the batch
     // is awaited as a whole, and results are taken in path order (deterministic point order).
     const chunking: Array<{ file: SourceFile; result: Promise<Chunk[] | ChunkError> }> = [];
+    const sources = batchPaths.flatMap((p) => renamedFrom.get(p) ?? []);
+    let stored = new Map<string, StoredChunk[]>();
+    if (sources.length > 0) {
+      try {
+        stored = await store.chunksOfPaths(scope, sources);
+      } catch (error) {
+        // Only a shortcut: without it the renamed files are chunked like any other.
+        logger.warn(`cannot read the stored chunks of renamed files; chunking them: ${describeError(error)}`);
+      }
+    }
     for (const path of batchPaths) {
       let bytes: Uint8Array;
       try {
@@ -337,6 +354,14 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
         countSkip(path, verdict.reason);
         recordContentSkip(path, verdict.reason);
         if (indexed.has(path)) toDrop.add(path);
+        continue;
+      }
+      const from = renamedFrom.get(path);
+      const rebuilt =
+        from === undefined ? null : rebuildRenamedChunks(scope, from, stored.get(from) ?? [], verdict.file);
+      if (rebuilt) {
+        counts.filesReused++;
+        chunking.push({ file: verdict.file, result: Promise.resolve(rebuilt) });
         continue;
       }
       const result = chunker.chunk(verdict.file).catch((error: unknown) => {
@@ -427,6 +452,8 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
           contentHash: c.contentHash,
           fileHash,
           text: c.code,
+          scope: c.scope,
+          ordinal: c.ordinal,
           vector: space ? (vectors.get(c.contentHash) ?? null) : null,
         });
       }

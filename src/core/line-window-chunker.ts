@@ -9,15 +9,18 @@
  *
  * @module core/line-window-chunker
  */
-import { buildChunk, embedHeader, MAX_SCOPE_CHARS, type ChunkDraft } from './build-chunk.js';
+import { buildChunk, MAX_SCOPE_CHARS, PATH_HEADER_TOKENS, type ChunkDraft } from './build-chunk.js';
 import { ChunkError } from './errors.js';
 import { LineIndex } from './line-index.js';
 import type { Chunker, TokenCounter } from './ports.js';
 import { estimateTokens } from './token-budget.js';
 import type { Chunk, SourceFile } from './types.js';
 
-/** Version of line-window output; bump on any change of boundaries or embedded text. */
-export const LINE_WINDOW_CHUNKER_VERSION = 1;
+/**
+ * Version of line-window output; bump on any change of boundaries or embedded text.
+ * 2: the header's path part has a fixed reserve (`PATH_HEADER_TOKENS`), long paths are shortened.
+ */
+export const LINE_WINDOW_CHUNKER_VERSION = 2;
 
 /** Default budget of a chunk's embedded text, in model tokens (without special tokens). */
 export const DEFAULT_MAX_TOKENS = 256;
@@ -229,7 +232,7 @@ export class LineWindowChunker implements Chunker {
   /** Chunks `file` (only `path`, `language` and `text` are read). Empty or blank text → []. */
   chunkSync(file: Pick<SourceFile, 'path' | 'language' | 'text'>): Chunk[] {
     const lines = new LineIndex(file.text);
-    return this.draftsFor(file.path, file.language, lines, 0, lines.lineCount - 1).map((d, i) =>
+    return this.draftsFor(file.language, lines, 0, lines.lineCount - 1).map((d, i) =>
       buildChunk(file, d, i),
     );
   }
@@ -238,9 +241,10 @@ export class LineWindowChunker implements Chunker {
    * Drafts for lines `from..to` of `lines` (0-based, inclusive), numbered by the caller.
    * Exposed for the tree-sitter chunker's fallback.
    */
-  draftsFor(path: string, language: string, lines: LineIndex, from: number, to: number): ChunkDraft[] {
+  draftsFor(language: string, lines: LineIndex, from: number, to: number): ChunkDraft[] {
     const headings = language === 'markdown' ? markdownHeadings(lines) : null;
-    let reserve = estimateTokens(embedHeader(path, null));
+    // The path part's fixed reserve, whatever `path` is: boundaries must not depend on the path.
+    let reserve = PATH_HEADER_TOKENS;
     if (headings) {
       let longest = 0;
       for (const h of headings) if (h !== null) longest = Math.max(longest, estimateTokens(h));

@@ -14,6 +14,7 @@ import type {
   SkipReason,
   SourceFile,
   StoreQuery,
+  SymbolKind,
 } from './types.js';
 
 /** Structured logger received by core; entry points pass the platform's logger. */
@@ -167,6 +168,27 @@ export interface EmbeddingCache {
 }
 
 /**
+ * A point as `VectorStore.chunksOfPaths` returns it: the point without its vector, with `scope` and
+ * `ordinal` null when the store does not have them (points written by codeidx before they were
+ * stored, or built without them).
+ */
+export interface StoredChunk {
+  readonly id: string;
+  readonly path: string;
+  readonly language: string;
+  readonly symbol: string | null;
+  readonly symbolKind: SymbolKind;
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly contentHash: string;
+  readonly fileHash: string;
+  /** The code (not the embedded header). */
+  readonly text: string;
+  readonly scope: string | null;
+  readonly ordinal: number | null;
+}
+
+/**
  * Where points live. Adapters: SQLite (embedded default) and Qdrant.
  * All methods throw `VectorStoreError` on failure; none returns a partial result silently.
  */
@@ -193,6 +215,12 @@ export interface VectorStore {
   deleteRef(scope: RefScope): Promise<void>;
   /** path → distinct file hashes stored for it (more than one means a run was interrupted). */
   indexedFiles(scope: RefScope): Promise<Map<string, string[]>>;
+  /**
+   * The stored points of `paths` in `scope`, without vectors: path → its points (any order). A path
+   * the store does not hold is absent. Used to rebuild a renamed file's chunks without chunking it
+   * again (core/reuse-chunks); the caller checks what it gets (ordinals, content hashes).
+   */
+  chunksOfPaths(scope: RefScope, paths: readonly string[]): Promise<Map<string, StoredChunk[]>>;
   /** Vectors already stored for these content hashes (any repo/ref of this space). */
   vectorsByContentHash(hashes: readonly string[]): Promise<Map<string, Float32Array>>;
   /** Ranked hits: kNN, BM25, or both fused with RRF per `query.mode`. */

@@ -74,6 +74,8 @@ export interface Chunk {
   readonly startLine: number;
   readonly endLine: number;
   readonly code: string;
+  /** Scope line of the header (see `scopeLabel` in core/build-chunk), or null when the header has none. */
+  readonly scope: string | null;
   readonly embedText: string;
   readonly contentHash: string;
   /** Position of the chunk within its file, 0-based; part of the point id. */
@@ -103,6 +105,14 @@ export interface Point {
   readonly fileHash: string;
   /** The code (not the embedded header). */
   readonly text: string;
+  /**
+   * Scope line of the chunk's embedded header (`Chunk.scope`), null when it has none. Optional:
+   * points built by hand (tests, tools) may leave it out; the pipeline always sets it, so that a
+   * renamed file's chunks can be rebuilt from the store (`VectorStore.chunksOfPaths`).
+   */
+  readonly scope?: string | null;
+  /** Position of the chunk within its file (`Chunk.ordinal`). Optional like `scope`. */
+  readonly ordinal?: number;
   readonly vector: Float32Array | null;
 }
 
@@ -157,6 +167,11 @@ export interface IndexCounts {
   filesSeen: number;
   /** Files (re)chunked this run. */
   filesIndexed: number;
+  /**
+   * Of `filesIndexed`, renamed files whose chunks were rebuilt from the store under the new path
+   * instead of chunked (core/reuse-chunks). Absent from states written before it existed.
+   */
+  filesReused: number;
   /** Files whose content was unchanged and was not re-chunked. */
   filesUnchanged: number;
   /** Files removed from the index this run. */
@@ -233,6 +248,7 @@ export function emptyCounts(): IndexCounts {
   return {
     filesSeen: 0,
     filesIndexed: 0,
+    filesReused: 0,
     filesUnchanged: 0,
     filesDropped: 0,
     skipped: {},

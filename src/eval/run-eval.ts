@@ -137,6 +137,9 @@ class RecordingStore implements VectorStore {
   indexedFiles(...args: Parameters<VectorStore['indexedFiles']>) {
     return this.inner.indexedFiles(...args);
   }
+  chunksOfPaths(...args: Parameters<VectorStore['chunksOfPaths']>) {
+    return this.inner.chunksOfPaths(...args);
+  }
   vectorsByContentHash(...args: Parameters<VectorStore['vectorsByContentHash']>) {
     return this.inner.vectorsByContentHash(...args);
   }

@@ -54,6 +54,8 @@ interface PointSpec {
   fileHash?: string;
   /** Overrides the content hash (default: sha256 of path, ordinal and text). */
   contentHash?: string;
+  /** Scope line; when given (null included), the point also records its ordinal. */
+  scopeLine?: string | null;
 }
 
 /** Builds a point with a deterministic id (`pointId`) and `dirs` from `dirsOf`. */
@@ -76,6 +78,7 @@ export function makePoint(spec: PointSpec): Point {
     contentHash,
     fileHash: spec.fileHash ?? sha256Hex(`file:${spec.path}`),
     text: spec.text,
+    ...(spec.scopeLine !== undefined ? { scope: spec.scopeLine, ordinal } : {}),
     vector: spec.vector === undefined ? axisVector(0) : spec.vector,
   };
 }
@@ -271,6 +274,44 @@ export function describeVectorStoreConformance(
         expect([...(files.get('src/a.ts') ?? [])].sort()).toEqual(['h-new', 'h-old']);
         expect(files.get('README.md')).toEqual(['h-readme']);
         expect([...(await store.indexedFiles(DEV)).keys()]).toEqual(['dev-only.ts']);
+      });
+
+      it('returns the stored chunks of paths, without vectors, scope line and ordinal included', async () => {
+        const store = await open();
+        const a0 = makePoint({ path: 'src/a.ts', ordinal: 0, text: 'one', scopeLine: 'class A', symbol: 'A', kind: 'class' });
+        const a1 = makePoint({ path: 'src/a.ts', ordinal: 1, text: 'two', scopeLine: null });
+        const b = makePoint({ path: 'b.py', text: 'bee', language: 'python', scopeLine: 'function b > method c' });
+        const legacy = makePoint({ path: 'old.ts', text: 'no scope recorded' });
+        await store.upsert([
+          a0,
+          a1,
+          b,
+          legacy,
+          makePoint({ scope: DEV, path: 'src/a.ts', text: 'dev', scopeLine: null }),
+          makePoint({ scope: OTHER, path: 'src/a.ts', text: 'other repo', scopeLine: null }),
+        ]);
+        const stored = (p: Point, scope: string | null, ordinal: number | null) => ({
+          id: p.id,
+          path: p.path,
+          language: p.language,
+          symbol: p.symbol,
+          symbolKind: p.symbolKind,
+          startLine: p.startLine,
+          endLine: p.endLine,
+          contentHash: p.contentHash,
+          fileHash: p.fileHash,
+          text: p.text,
+          scope,
+          ordinal,
+        });
+        const got = await store.chunksOfPaths(MAIN, ['src/a.ts', 'b.py', 'old.ts', 'missing.ts']);
+        expect([...got.keys()].sort()).toEqual(['b.py', 'old.ts', 'src/a.ts']);
+        const byOrdinal = [...(got.get('src/a.ts') ?? [])].sort((x, y) => (x.ordinal ?? -1) - (y.ordinal ?? -1));
+        expect(byOrdinal).toEqual([stored(a0, 'class A', 0), stored(a1, null, 1)]);
+        expect(got.get('b.py')).toEqual([stored(b, 'function b > method c', 0)]);
+        expect(got.get('old.ts')).toEqual([stored(legacy, null, null)]);
+        expect((await store.chunksOfPaths(DEV, ['src/a.ts'])).get('src/a.ts')?.map((c) => c.text)).toEqual(['dev']);
+        expect(await store.chunksOfPaths(MAIN, [])).toEqual(new Map());
       });
 
       it('returns stored vectors by content hash, across repos and refs', async () => {

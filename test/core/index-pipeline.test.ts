@@ -45,18 +45,21 @@ function gitCommit(message: string): string {
   return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
 }
 
-/** Every point of the scope as comparable rows, plus whether each has a vector. */
+/** Every point of the scope as comparable rows: id, path, lines, hashes, symbol, scope line, ordinal, code. */
 function dump(storePath: string): string[] {
   const db = new Database(storePath, { readonly: true });
   try {
     const rows = db
       .prepare(
-        'SELECT id, path, start_line, end_line, content_hash, file_hash FROM chunks WHERE repo = ? AND ref = ? ORDER BY id',
+        `SELECT id, path, start_line, end_line, content_hash, file_hash, symbol, symbol_kind, scope_line, ordinal, text
+           FROM chunks WHERE repo = ? AND ref = ? ORDER BY id`,
       )
       .all(scope.repo, scope.ref) as Array<Record<string, unknown>>;
     return rows.map(
       (r) =>
-        `${String(r.id)} ${String(r.path)}:${String(r.start_line)}-${String(r.end_line)} ${String(r.content_hash).slice(0, 8)}`,
+        `${String(r.id)} ${String(r.path)}:${String(r.start_line)}-${String(r.end_line)} ${String(r.content_hash).slice(0, 8)} ` +
+        `${String(r.file_hash).slice(0, 8)} ${String(r.symbol_kind)} ${String(r.symbol)} [${String(r.scope_line)}] #${String(r.ordinal)} ` +
+        JSON.stringify(r.text),
     );
   } finally {
     db.close();
@@ -74,6 +77,8 @@ async function run(
     onRead?: (path: string) => void;
     /** The size limit of the run and of its reader (default: both 1 MiB). */
     maxFileBytes?: number;
+    /** Default: the shared tree-sitter chunker. */
+    chunker?: TreeSitterChunker;
   } = {},
 ) {
   const embedder = options.embedder === undefined ? new HashEmbedder() : options.embedder;
@@ -97,7 +102,7 @@ async function run(
   const commit = await reader.headCommit();
   const deps: IndexDeps = {
     reader,
-    chunker,
+    chunker: options.chunker ?? chunker,
     embedder,
     cache: null,
     store: options.wrap ? options.wrap(store) : store,
@@ -320,11 +325,53 @@ describe('indexTree', () => {
       expect(report.plannedBy).toBe(planSource);
       // The renamed Go file has new embedded text (its header names the path): only changed chunks are embedded.
       expect(report.counts.filesDropped).toBe(2); // README.md and cmd/main.go
+      // Its chunks were rebuilt from the store under the new path, not chunked again.
+      expect(report.counts.filesReused).toBe(1);
       expect(dump(storePath)).toEqual(await fullIndexDump());
       expect(dump(storePath).some((row) => row.includes('README.md'))).toBe(false);
       // Reset the tree for the next plan source.
       execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { cwd: repo });
     }
+  });
+
+  it('rebuilds a renamed file from the store only when every stored point checks out; otherwise chunks it, with the same index', async () => {
+    const storePath = path.join(dir, 'store.db');
+    gitCommit('initial');
+    await run(storePath, { planSource: 'diff' });
+    // 1. A rename whose old path's stored scope line was altered: the content hash check fails.
+    const db = new Database(storePath);
+    expect(
+      db
+        .prepare(
+          "UPDATE chunks SET scope_line = 'function forged' WHERE path = 'src/math.ts' AND ordinal = 0",
+        )
+        .run().changes,
+    ).toBe(1);
+    db.close();
+    fs.renameSync(path.join(repo, 'src/math.ts'), path.join(repo, 'src/arith.ts'));
+    // 2. A rename that changes the language (markdown → plain text): chunked.
+    fs.renameSync(path.join(repo, 'README.md'), path.join(repo, 'README.txt'));
+    // 3. A plain rename: rebuilt.
+    fs.renameSync(path.join(repo, 'cmd/main.go'), path.join(repo, 'cmd/app.go'));
+    gitCommit('three renames');
+    const chunked: string[] = [];
+    const spy = Object.assign(Object.create(chunker) as typeof chunker, {
+      chunk: (file: Parameters<typeof chunker.chunk>[0]) => {
+        chunked.push(file.path);
+        return chunker.chunk(file);
+      },
+    });
+    const report = await run(storePath, { planSource: 'diff', chunker: spy });
+    expect(report.counts.filesReused).toBe(1);
+    expect(chunked.sort()).toEqual(['README.txt', 'src/arith.ts']);
+    expect(dump(storePath)).toEqual(await fullIndexDump());
+
+    // A full run (the scheduled repair) never rebuilds from the store.
+    fs.renameSync(path.join(repo, 'cmd/app.go'), path.join(repo, 'cmd/main.go'));
+    gitCommit('rename back');
+    const full = await run(storePath, { full: true });
+    expect(full.counts.filesReused).toBe(0);
+    expect(dump(storePath)).toEqual(await fullIndexDump());
   });
 
   it('a file that becomes binary is dropped', async () => {

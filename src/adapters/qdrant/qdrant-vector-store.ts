@@ -7,7 +7,11 @@
  * - Named vectors: `dense` (cosine, `space.dims`) and the sparse `lexical` (BM25 over code-aware tokens,
  *   `modifier: "idf"`, see `bm25-sparse-vector.ts`). A lexical-only collection has only `lexical`.
  * - Point ids are the core `pointId` UUIDs. Payload: repo, ref, commit, path, dirs, language, symbol,
- *   symbol_kind, start_line, end_line, content_hash, file_hash, text.
+ *   symbol_kind, start_line, end_line, content_hash, file_hash, text, and — only when the point carries
+ *   its `ordinal` — `scope_line` (the chunk's scope line, or null) and `ordinal` (its position in the
+ *   file), which `chunksOfPaths` returns so a renamed file's chunks can be rebuilt from the store.
+ *   These two keys need no layout version bump: they are optional, and points written without them
+ *   (by an older codeidx, or built without them) simply lack them and read back as null.
  * - Keyword payload indexes: repo (`is_tenant: true`), ref, path, dirs, language, symbol_kind,
  *   content_hash, and record/state_repo for index state.
  * - **Index state** lives in the same collection as one point per (repo, ref) with a deterministic id,
@@ -54,7 +58,7 @@ import { v5 as uuidv5 } from 'uuid';
 import { ConfigError, VectorStoreError } from '../../core/errors.js';
 import { RRF_K } from '../../core/fusion.js';
 import { POINT_ID_NAMESPACE, sha256Hex, spaceLabel } from '../../core/identity.js';
-import type { Logger, VectorStore } from '../../core/ports.js';
+import type { Logger, StoredChunk, VectorStore } from '../../core/ports.js';
 import {
   SYMBOL_KINDS,
   type EmbeddingSpace,
@@ -157,7 +161,30 @@ interface ChunkPayload {
   content_hash: string;
   file_hash: string;
   text: string;
+  /**
+   * Scope line of the chunk's header, or null when it has none. Written together with `ordinal`, only
+   * for points that carry one; absent from points written before codeidx stored them (optional keys,
+   * so `QDRANT_SCHEMA_VERSION` is unchanged).
+   */
+  scope_line?: string | null;
+  /** Position of the chunk within its file; see `scope_line`. */
+  ordinal?: number;
 }
+
+/** Payload keys `chunksOfPaths` reads: exactly those of a `StoredChunk`. */
+const STORED_CHUNK_KEYS: readonly string[] = [
+  'path',
+  'language',
+  'symbol',
+  'symbol_kind',
+  'start_line',
+  'end_line',
+  'content_hash',
+  'file_hash',
+  'text',
+  'scope_line',
+  'ordinal',
+];
 
 type Filter = Schemas['Filter'];
 type Condition = Schemas['Condition'];
@@ -623,6 +650,8 @@ export class QdrantVectorStore implements VectorStore {
       content_hash: p.contentHash,
       file_hash: p.fileHash,
       text: p.text,
+      // Both keys or neither: a point without an ordinal (built by hand) stores no scope either.
+      ...(p.ordinal !== undefined ? { scope_line: p.scope ?? null, ordinal: p.ordinal } : {}),
     };
     return { id: p.id, vector, payload: payload as unknown as Record<string, unknown> };
   }
@@ -698,6 +727,36 @@ export class QdrantVectorStore implements VectorStore {
       },
     );
     return new Map([...files].map(([path, hashes]) => [path, [...hashes]]));
+  }
+
+  /**
+   * The stored points of `paths` in `scope`, without vectors, grouped by path (a path with no point is
+   * absent). Scrolls with the scope filter plus `path` `match.any` over at most `IN_CHUNK` distinct paths
+   * per scroll, asking only for the payload keys of a `StoredChunk`. `scope`/`ordinal` are null when the
+   * point lacks `scope_line`/`ordinal` (written by an older codeidx, or without them). Throws
+   * `VectorStoreError` on a payload with a missing or ill-typed field.
+   */
+  async chunksOfPaths(scope: RefScope, paths: readonly string[]): Promise<Map<string, StoredChunk[]>> {
+    this.ready();
+    const found = new Map<string, StoredChunk[]>();
+    for (const batch of chunks([...new Set(paths)], IN_CHUNK)) {
+      await this.scrollAll(
+        'chunks of paths',
+        {
+          filter: scopeFilter(scope, [{ key: 'path', match: { any: batch } }]),
+          with_payload: { include: [...STORED_CHUNK_KEYS] },
+          with_vector: false,
+        },
+        (record) => {
+          const chunk = this.toStoredChunk(record.id, record.payload);
+          let list = found.get(chunk.path);
+          if (!list) found.set(chunk.path, (list = []));
+          list.push(chunk);
+          return true;
+        },
+      );
+    }
+    return found;
   }
 
   async vectorsByContentHash(hashes: readonly string[]): Promise<Map<string, Float32Array>> {
@@ -894,6 +953,41 @@ export class QdrantVectorStore implements VectorStore {
       endLine: p.end_line,
       text: p.text,
       score,
+    };
+  }
+
+  /** A `StoredChunk` of a scrolled chunk payload; `corrupt` when a field is missing or ill-typed. */
+  private toStoredChunk(
+    id: Schemas['ExtendedPointId'],
+    payload: Record<string, unknown> | null | undefined,
+  ): StoredChunk {
+    const p = (payload ?? {}) as Partial<Record<keyof ChunkPayload, unknown>>;
+    if (
+      typeof p.path !== 'string' ||
+      typeof p.language !== 'string' ||
+      (p.symbol !== null && typeof p.symbol !== 'string') ||
+      !SYMBOL_KINDS.includes(p.symbol_kind as SymbolKind) ||
+      !Number.isInteger(p.start_line) ||
+      !Number.isInteger(p.end_line) ||
+      typeof p.content_hash !== 'string' ||
+      typeof p.file_hash !== 'string' ||
+      typeof p.text !== 'string'
+    ) {
+      throw this.corrupt(id, 'chunk payload');
+    }
+    return {
+      id: String(id),
+      path: p.path,
+      language: p.language,
+      symbol: p.symbol,
+      symbolKind: p.symbol_kind as SymbolKind,
+      startLine: p.start_line as number,
+      endLine: p.end_line as number,
+      contentHash: p.content_hash,
+      fileHash: p.file_hash,
+      text: p.text,
+      scope: typeof p.scope_line === 'string' ? p.scope_line : null,
+      ordinal: typeof p.ordinal === 'number' && Number.isInteger(p.ordinal) ? p.ordinal : null,
     };
   }
 

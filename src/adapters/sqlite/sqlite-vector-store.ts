@@ -2,7 +2,7 @@
  * @module adapters/sqlite — the embedded default `VectorStore`: one SQLite file per store
  * (better-sqlite3), dense kNN with sqlite-vec `vec0`, lexical BM25 with FTS5, fused in core with RRF.
  *
- * Layout (schema version 4):
+ * Layout (schema version 5):
  * - `meta(key, value)`: `format` = "codeidx-sqlite-store", `schema_version`, `space` (JSON or "null").
  * - `chunks`: one row per point, the payload of DESIGN.md; indexes on (repo, ref, path) and on the
  *   integer key `content_key` (`hexKey` of the content hash, see there for why not the string), by
@@ -11,7 +11,9 @@
  *   matches ids there. The `id_key` column (`hexKey` of the id) is kept but no longer indexed
  *   (version 4): an index on a random key dirties most of its leaf pages on every push (on the action
  *   benchmark's rename push, 997 distinct pages and a third of the WAL's frames); `deleteByIds`
- *   scans it instead.
+ *   scans it instead. `scope_line` and `ordinal` (version 5; null in rows written before) hold the
+ *   chunk's header scope line and position, so that `chunksOfPaths` can give back what a renamed
+ *   file's chunks need to be rebuilt without chunking it again.
  * - `files(repo, ref, path, file_hash, chunks)`: how many chunk rows each (path, file hash) of a ref
  *   has, kept by every write in the same transaction; `indexedFiles` reads it instead of the chunks.
  * - `chunks_fts`: contentless FTS5 (contentless_delete=1) over code-aware tokens (`lexicalTokens`) of
@@ -48,7 +50,7 @@ import { StoreCorruptError, VectorStoreError } from '../../core/errors.js';
 import { reciprocalRankFusion } from '../../core/fusion.js';
 import { sha256Hex, spaceLabel } from '../../core/identity.js';
 import { queryTokens } from '../../core/lexical-tokens.js';
-import type { Logger, VectorStore } from '../../core/ports.js';
+import type { Logger, StoredChunk, VectorStore } from '../../core/ports.js';
 import type {
   EmbeddingSpace,
   IndexState,
@@ -83,7 +85,7 @@ export const VEC0_CHUNK_SIZE = 128;
  * Version 4: no index on `id_key` (points are found by id through their path). Versions 2 and 3 are
  * upgraded in place when opened (`upgrade`).
  */
-export const SQLITE_STORE_SCHEMA_VERSION = 4;
+export const SQLITE_STORE_SCHEMA_VERSION = 5;
 
 /** Indexes of the `chunks` table (schema version 4). */
 const CHUNK_INDEXES_SQL = `
@@ -318,6 +320,22 @@ interface ExistingRow {
   readonly symbol: string | null;
   readonly symbol_kind: string;
   readonly text: string;
+}
+
+/** A `chunks` row as `chunksOfPaths` reads it. */
+interface StoredChunkRow {
+  readonly id: string;
+  readonly path: string;
+  readonly language: string;
+  readonly symbol: string | null;
+  readonly symbol_kind: string;
+  readonly start_line: number;
+  readonly end_line: number;
+  readonly content_hash: string;
+  readonly file_hash: string;
+  readonly text: string;
+  readonly scope_line: string | null;
+  readonly ordinal: number | null;
 }
 
 /** What deleting a chunk row needs: its rowid, and its (repo, ref, path, file hash) for `files`. */
@@ -583,7 +601,9 @@ export class SqliteVectorStore implements VectorStore {
           content_hash TEXT NOT NULL,
           content_key INTEGER NOT NULL,
           file_hash TEXT NOT NULL,
-          text TEXT NOT NULL
+          text TEXT NOT NULL,
+          scope_line TEXT,
+          ordinal INTEGER
         );
         ${CHUNK_INDEXES_SQL}
         ${FILES_TABLE_SQL}
@@ -612,12 +632,14 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /**
-   * Upgrades a version-2 or -3 store to version 4 in one transaction (a failure rolls back and leaves
-   * the store as it was):
+   * Upgrades a version-2, -3 or -4 store to version 5 in one transaction (a failure rolls back and
+   * leaves the store as it was):
    * - from 2: rebuilds `chunks` with the integer keys (same rowids, so the FTS5 and vec0 rows stay
    *   valid) and without the string indexes, and fills `files` from it — 3.7 s for the action
    *   benchmark's 226,000 chunks, once;
-   * - from 3: drops the `id_key` index (instant).
+   * - from 3: drops the `id_key` index (instant);
+   * - from 4: adds the nullable `scope_line` and `ordinal` columns (instant; old rows hold nulls,
+   *   which `chunksOfPaths` reports as unknown).
    */
   private upgrade(db: Database.Database, from: number): void {
     const t0 = performance.now();
@@ -649,6 +671,10 @@ export class SqliteVectorStore implements VectorStore {
         `);
       }
       db.exec('DROP INDEX IF EXISTS chunks_id_key');
+      if (version < 5)
+        db.exec(
+          'ALTER TABLE chunks ADD COLUMN scope_line TEXT; ALTER TABLE chunks ADD COLUMN ordinal INTEGER;',
+        );
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(
         String(SQLITE_STORE_SCHEMA_VERSION),
       );
@@ -779,7 +805,8 @@ export class SqliteVectorStore implements VectorStore {
       const insChunk = this.stmt(
         db,
         `INSERT INTO chunks (id, id_key, repo, ref, commit_sha, path, dirs, language, symbol, symbol_kind,
-           start_line, end_line, content_hash, content_key, file_hash, text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+           start_line, end_line, content_hash, content_key, file_hash, text, scope_line, ordinal)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       );
       const insFts = this.stmt(db, 'INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)');
       const insVec = this.space
@@ -798,7 +825,8 @@ export class SqliteVectorStore implements VectorStore {
         : null;
       const touch = this.stmt(
         db,
-        'UPDATE chunks SET commit_sha = ?, language = ?, start_line = ?, end_line = ?, file_hash = ? WHERE rowid = ?',
+        `UPDATE chunks SET commit_sha = ?, language = ?, start_line = ?, end_line = ?, file_hash = ?,
+           scope_line = ?, ordinal = ? WHERE rowid = ?`,
       );
       db.transaction(() => {
         this.writes++;
@@ -835,7 +863,16 @@ export class SqliteVectorStore implements VectorStore {
           if (row && sameIndexedContent(row, p)) {
             const stored = readVector?.get(BigInt(row.rowid))?.embedding;
             if (!readVector || (p.vector && stored && sameBytes(stored, p.vector))) {
-              touch.run(p.commit, p.language, p.startLine, p.endLine, p.fileHash, row.rowid);
+              touch.run(
+                p.commit,
+                p.language,
+                p.startLine,
+                p.endLine,
+                p.fileHash,
+                p.scope ?? null,
+                p.ordinal ?? null,
+                row.rowid,
+              );
               if (row.file_hash !== p.fileHash) {
                 addDelta(deltas, row.repo, row.ref, row.path, row.file_hash, -1);
                 addDelta(deltas, p.repo, p.ref, p.path, p.fileHash, +1);
@@ -867,6 +904,8 @@ export class SqliteVectorStore implements VectorStore {
             hexKey(p.contentHash),
             p.fileHash,
             p.text,
+            p.scope ?? null,
+            p.ordinal ?? null,
           );
           const rowid = info.lastInsertRowid;
           const [symbol, path, body] = fts[i] ?? [];
@@ -954,6 +993,41 @@ export class SqliteVectorStore implements VectorStore {
         else files.set(row.path, [row.file_hash]);
       }
       return files;
+    });
+  }
+
+  /** See `VectorStore.chunksOfPaths`: one query over the (repo, ref, path) index per 500 paths. */
+  chunksOfPaths(scope: RefScope, paths: readonly string[]): Promise<Map<string, StoredChunk[]>> {
+    return this.run('read stored chunks', (db) => {
+      const found = new Map<string, StoredChunk[]>();
+      for (const part of chunked([...new Set(paths)])) {
+        const rows = this.stmt<unknown[], StoredChunkRow>(
+          db,
+          `SELECT id, path, language, symbol, symbol_kind, start_line, end_line, content_hash, file_hash, text,
+                  scope_line, ordinal
+             FROM chunks WHERE repo = ? AND ref = ? AND path IN (${placeholders(part.length)})`,
+        ).all(scope.repo, scope.ref, ...part);
+        for (const row of rows) {
+          const chunk: StoredChunk = {
+            id: row.id,
+            path: row.path,
+            language: row.language,
+            symbol: row.symbol,
+            symbolKind: row.symbol_kind as SymbolKind,
+            startLine: row.start_line,
+            endLine: row.end_line,
+            contentHash: row.content_hash,
+            fileHash: row.file_hash,
+            text: row.text,
+            scope: row.scope_line,
+            ordinal: row.ordinal,
+          };
+          const list = found.get(row.path);
+          if (list) list.push(chunk);
+          else found.set(row.path, [chunk]);
+        }
+      }
+      return found;
     });
   }
 

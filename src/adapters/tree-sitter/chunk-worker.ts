@@ -42,7 +42,7 @@ export interface WorkerLogEntry {
  * A chunk as it crosses the thread boundary: a tuple (structured clone copies no repeated keys)
  * without what the main thread already knows (path, language, ordinal) and with `code` given as
  * the offset where it starts in `embedText` (`embedText` = header + code, see `buildChunk`):
- * [symbol, symbolKind, startLine, endLine, embedText, codeOffset, contentHash].
+ * [symbol, symbolKind, startLine, endLine, embedText, codeOffset, contentHash, scope].
  */
 export type WireChunk = readonly [
   symbol: string | null,
@@ -52,6 +52,7 @@ export type WireChunk = readonly [
   embedText: string,
   codeOffset: number,
   contentHash: string,
+  scope: string | null,
 ];
 
 /** The outcome of one file: its chunks, or the message of the `ChunkError` it raised. */
@@ -111,6 +112,7 @@ export function toWire(c: Chunk): WireChunk {
     c.embedText,
     c.embedText.length - c.code.length,
     c.contentHash,
+    c.scope,
   ];
 }
 
@@ -124,6 +126,7 @@ export function fromWire(file: Pick<SourceFile, 'path' | 'language'>, w: WireChu
     startLine: w[2],
     endLine: w[3],
     code: w[4].slice(w[5]),
+    scope: w[7],
     embedText: w[4],
     contentHash: w[6],
     ordinal,

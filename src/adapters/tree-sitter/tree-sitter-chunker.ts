@@ -17,7 +17,8 @@
  *    and the sum fits the budget.
  * Every line of the file lies in exactly one chunk (leading/trailing blank lines trimmed).
  *
- * Budget: `maxTokens` counts the whole `embedText` (header + code) in tokens of the model tokenizer
+ * Budget: `maxTokens` counts the whole `embedText` (header + code; the header's path part as its fixed
+ * reserve `PATH_HEADER_TOKENS`, so that boundaries never depend on the path) in tokens of the model tokenizer
  * without special tokens. Sizes come from the conservative `estimateTokens` (see core/token-budget,
  * calibrated on the Go standard library); the exact `TokenCounter` is called only when an item's
  * estimate is within the ambiguous band above the budget, because the WordPiece tokenizer (~1.4 MB/s)
@@ -32,7 +33,7 @@ import { dirname, join } from 'node:path';
 import { Language, Parser, type Node } from 'web-tree-sitter';
 import {
   buildChunk,
-  embedHeader,
+  PATH_HEADER_TOKENS,
   scopeLabel,
   type ChunkDraft,
   type ScopeEntry,
@@ -59,7 +60,7 @@ import { describeSymbol, isLeadingTrivia } from './symbols.js';
  * Bump on any change of chunk boundaries, symbols or embedded text; the line-window version is
  * folded in so that a change there also changes this number.
  */
-export const CHUNKER_VERSION = 100 + LINE_WINDOW_CHUNKER_VERSION;
+export const CHUNKER_VERSION = 200 + LINE_WINDOW_CHUNKER_VERSION; // 2xx: fixed path reserve (PATH_HEADER_TOKENS)
 
 /** Default parse time limit per file, in milliseconds. */
 export const DEFAULT_PARSE_TIMEOUT_MS = 5_000;
@@ -222,7 +223,7 @@ export class TreeSitterChunker implements Chunker {
           );
         }
       }
-      drafts ??= this.lineChunker.draftsFor(file.path, file.language, lines, 0, lines.lineCount - 1);
+      drafts ??= this.lineChunker.draftsFor(file.language, lines, 0, lines.lineCount - 1);
       return drafts.map((d, i) => buildChunk(file, d, i));
     } catch (error) {
       throw error instanceof ChunkError
@@ -271,8 +272,8 @@ export class TreeSitterChunker implements Chunker {
       return null;
     }
     try {
-      const pathHeaderEst = estimateTokens(embedHeader(file.path, null));
-      const pieces = this.split(tree.rootNode, lines, pathHeaderEst);
+      // The path part's fixed reserve, whatever the path: boundaries must not depend on the path.
+      const pieces = this.split(tree.rootNode, lines, PATH_HEADER_TOKENS);
       return this.toDrafts(pieces, lines);
     } finally {
       tree.delete();

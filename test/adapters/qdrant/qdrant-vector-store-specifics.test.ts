@@ -321,6 +321,122 @@ describe('QdrantVectorStore request shapes', () => {
     });
   });
 
+  it('chunksOfPaths scrolls at most 256 distinct paths per request, without vectors, and returns them all', async () => {
+    const store = newStore();
+    await store.init();
+    const paths = Array.from({ length: 600 }, (_, i) => `p/${i}.ts`);
+    await store.upsert(
+      paths.map((path, i) =>
+        makePoint({ path, text: `chunk ${i}`, scopeLine: i % 2 === 0 ? `class C${i}` : null }),
+      ),
+    );
+    const from = fake.requests.length;
+    expect(await store.chunksOfPaths(MAIN, [])).toEqual(new Map());
+    expect(since(from)).toEqual([]);
+
+    const got = await store.chunksOfPaths(MAIN, [...paths, 'p/0.ts', 'missing.ts']);
+    expect(got.size).toBe(600);
+    expect(got.get('p/7.ts')).toEqual([
+      expect.objectContaining({ text: 'chunk 7', scope: null, ordinal: 0 }),
+    ]);
+    expect(got.get('p/8.ts')?.map((c) => c.scope)).toEqual(['class C8']);
+    const scrolls = since(from, 'scroll_points');
+    const anyOf = (r: RecordedRequest) =>
+      (r.body as { filter: { must: Array<{ key: string; match: { any?: string[] } }> } }).filter.must.find(
+        (c) => c.key === 'path',
+      )?.match.any ?? [];
+    expect(scrolls.map((r) => anyOf(r).length)).toEqual([256, 256, 89]);
+    expect(new Set(scrolls.flatMap(anyOf)).size).toBe(601);
+    expect(scrolls[0]?.body).toMatchObject({
+      filter: {
+        must: [
+          { key: 'repo', match: { value: MAIN.repo } },
+          { key: 'ref', match: { value: MAIN.ref } },
+          { key: 'path', match: { any: paths.slice(0, 256) } },
+        ],
+      },
+      with_payload: {
+        include: [
+          'path',
+          'language',
+          'symbol',
+          'symbol_kind',
+          'start_line',
+          'end_line',
+          'content_hash',
+          'file_hash',
+          'text',
+          'scope_line',
+          'ordinal',
+        ],
+      },
+      with_vector: false,
+    });
+  });
+
+  it('writes scope_line and ordinal to the payload only for points that carry them', async () => {
+    const store = newStore();
+    await store.init();
+    const withScope = makePoint({
+      path: 'a.ts',
+      ordinal: 3,
+      text: 'scoped',
+      scopeLine: 'class A > method b',
+    });
+    const nullScope = makePoint({ path: 'b.ts', ordinal: 1, text: 'top level', scopeLine: null });
+    const bare = makePoint({ path: 'c.ts', text: 'built by hand' });
+    const from = fake.requests.length;
+    await store.upsert([withScope, nullScope, bare]);
+    const sent = since(from, 'upsert_points').flatMap(
+      (r) => (r.body as { points: Array<{ id: string; payload: Record<string, unknown> }> }).points,
+    );
+    const payloadOf = (id: string) => sent.find((p) => p.id === id)?.payload ?? {};
+    expect(payloadOf(withScope.id)).toMatchObject({ scope_line: 'class A > method b', ordinal: 3 });
+    expect(payloadOf(nullScope.id)).toMatchObject({ scope_line: null, ordinal: 1 });
+    expect(payloadOf(bare.id)).not.toHaveProperty('scope_line');
+    expect(payloadOf(bare.id)).not.toHaveProperty('ordinal');
+    const stored = fake.resolve(store.collectionName)?.points.get(bare.id)?.payload ?? {};
+    expect(Object.keys(stored)).not.toContain('scope_line');
+    expect(Object.keys(stored)).not.toContain('ordinal');
+  });
+
+  it('chunksOfPaths refuses a malformed stored payload with a VectorStoreError, and reads odd optional keys as null', async () => {
+    const store = newStore();
+    await store.init();
+    const point = makePoint({ path: 'a.ts', ordinal: 2, text: 'x', scopeLine: 'class A' });
+    await store.upsert([point]);
+    const stored = fake.resolve(store.collectionName)?.points.get(point.id);
+    if (!stored) throw new Error('the fake did not store the point');
+    const original = { ...stored.payload };
+
+    // Optional keys of the wrong type are "not recorded", not an error.
+    stored.payload = { ...original, scope_line: 42, ordinal: 'two' };
+    expect((await store.chunksOfPaths(MAIN, ['a.ts'])).get('a.ts')).toEqual([
+      expect.objectContaining({ id: point.id, scope: null, ordinal: null }),
+    ]);
+
+    for (const broken of [
+      { start_line: '1' },
+      { end_line: null },
+      { file_hash: undefined },
+      { symbol_kind: 'gadget' },
+      { symbol: 7 },
+      { text: ['x'] },
+    ]) {
+      stored.payload = { ...original, ...broken };
+      const error = await store.chunksOfPaths(MAIN, ['a.ts']).catch((e: unknown) => e);
+      expect(error, JSON.stringify(broken)).toBeInstanceOf(VectorStoreError);
+      expect((error as Error).message).toContain(`point ${point.id}`);
+      expect((error as Error).message).toMatch(/has no valid chunk payload/);
+    }
+    stored.payload = original;
+    expect((await store.chunksOfPaths(MAIN, ['a.ts'])).get('a.ts')?.[0]).toMatchObject({
+      scope: 'class A',
+      ordinal: 2,
+      startLine: point.startLine,
+    });
+  });
+
   it('stores index state as a vector-less point that chunk filters, count and search never see', async () => {
     const store = newStore();
     await store.init();

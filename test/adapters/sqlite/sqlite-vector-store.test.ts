@@ -60,10 +60,17 @@ function downgradeToV2(path: string): void {
   db.close();
 }
 
-/** Asserts that the store file at `path` has the version-4 layout: version, chunk indexes, exact `files`. */
-function expectVersion4Layout(path: string): void {
+/**
+ * Asserts that the store file at `path` has the version-5 layout: version, chunk indexes, the
+ * `scope_line` and `ordinal` columns, exact `files`.
+ */
+function expectVersion5Layout(path: string): void {
   const db = new Database(path, { readonly: true });
-  expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '4' });
+  expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '5' });
+  const columns = (db.prepare('PRAGMA table_info(chunks)').all() as Array<{ name: string }>).map(
+    (c) => c.name,
+  );
+  expect(columns.slice(-2)).toEqual(['scope_line', 'ordinal']);
   const indexes = (
     db
       .prepare(
@@ -378,7 +385,7 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     await upgraded.upsert([makePoint({ path: 'src/d.ts', text: 'zeta', vector: axisVector(6) })]);
     expect([...(await upgraded.indexedFiles(MAIN_SCOPE)).keys()]).toEqual(['src/a.ts', 'src/d.ts']);
     await upgraded.close();
-    expectVersion4Layout(path);
+    expectVersion5Layout(path);
   });
 
   it('upgrades a version-3 store in place by dropping the id_key index; points are still replaced by id', async () => {
@@ -395,10 +402,11 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     const query = { text: 'alpha beta', vector: axisVector(1), mode: 'hybrid', k: 10, filter: {} } as const;
     const before = await writer.query(query);
     await writer.close();
-    // The version-3 layout: the same tables, plus an index on id_key.
+    // The version-3 layout: the same tables without the version-5 columns, plus an index on id_key.
     const v3 = new Database(path);
     v3.exec(
-      `CREATE INDEX chunks_id_key ON chunks (id_key); UPDATE meta SET value = '3' WHERE key = 'schema_version';`,
+      `ALTER TABLE chunks DROP COLUMN scope_line; ALTER TABLE chunks DROP COLUMN ordinal;
+       CREATE INDEX chunks_id_key ON chunks (id_key); UPDATE meta SET value = '3' WHERE key = 'schema_version';`,
     );
     v3.close();
 
@@ -411,7 +419,45 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     const [hit] = await upgraded.query({ text: 'gamma', vector: null, mode: 'lexical', k: 5, filter: {} });
     expect(hit?.id).toBe(a.id);
     await upgraded.close();
-    expectVersion4Layout(path);
+    expectVersion5Layout(path);
+  });
+
+  it('upgrades a version-4 store in place by adding the scope_line and ordinal columns (unknown in old rows)', async () => {
+    const path = freshPath();
+    const a = makePoint({
+      path: 'src/a.ts',
+      text: 'function alpha() {}',
+      symbol: 'alpha',
+      scopeLine: 'function alpha',
+    });
+    const b = makePoint({ path: 'src/b.ts', text: 'const beta = 1', vector: axisVector(2), scopeLine: null });
+    const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    await writer.upsert([a, b]);
+    const query = { text: 'alpha beta', vector: axisVector(1), mode: 'hybrid', k: 10, filter: {} } as const;
+    const before = await writer.query(query);
+    await writer.close();
+    const v4 = new Database(path);
+    v4.exec(
+      `ALTER TABLE chunks DROP COLUMN scope_line; ALTER TABLE chunks DROP COLUMN ordinal;
+       UPDATE meta SET value = '4' WHERE key = 'schema_version';`,
+    );
+    v4.close();
+
+    const upgraded = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+    expect(await upgraded.query(query)).toEqual(before);
+    const old = await upgraded.chunksOfPaths(MAIN_SCOPE, ['src/a.ts', 'src/b.ts']);
+    expect([...old.values()].flat().map((c) => [c.path, c.scope, c.ordinal])).toEqual(
+      expect.arrayContaining([
+        ['src/a.ts', null, null],
+        ['src/b.ts', null, null],
+      ]),
+    );
+    // A write of the same content (a touch, not a rewrite) records the scope line and ordinal.
+    await upgraded.upsert([a]);
+    const [touched] = (await upgraded.chunksOfPaths(MAIN_SCOPE, ['src/a.ts'])).get('src/a.ts') ?? [];
+    expect([touched?.scope, touched?.ordinal]).toEqual(['function alpha', 0]);
+    await upgraded.close();
+    expectVersion5Layout(path);
   });
 
   it('keeps the files table equal to the chunk rows through random upserts, replacements, touches and deletes', async () => {
