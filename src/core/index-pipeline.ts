@@ -333,10 +333,18 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
         logger.warn(`cannot read the stored chunks of renamed files; chunking them: ${describeError(error)}`);
       }
     }
-    for (const path of batchPaths) {
+    // Every file of the batch is read at once (at most `filesPerBatch` files in memory): awaited one
+    // by one, each read's realpath, stat, open, read and close went through the thread pool in turn
+    // — about 1 ms a file on a busy 2-core runner.
+    const reads = batchPaths.map((path) => {
+      const read = reader.readFile(path);
+      read.catch(() => undefined); // awaited in order below
+      return read;
+    });
+    for (const [i, path] of batchPaths.entries()) {
       let bytes: Uint8Array;
       try {
-        bytes = await reader.readFile(path);
+        bytes = await reads[i];
       } catch (error) {
         if (error instanceof FileTooLargeError) {
           countSkip(path, 'too-large');
