@@ -15,6 +15,7 @@ import { openSourceReader } from '../adapters/fs/open-source-reader.js';
 import { GithubCompareDiff } from '../adapters/github/github-compare-diff.js';
 import { defaultModelCacheDir } from '../adapters/hf/model-resolver.js';
 import { chooseDevice, systemDeviceProbe } from '../adapters/onnx/device.js';
+import { discardPrestartedWorker } from '../adapters/onnx/worker-prestart.js';
 import { BUILTIN_MODEL_ID } from '../adapters/static-model/builtin-model.js';
 import type { QdrantVectorStore } from '../adapters/qdrant/qdrant-vector-store.js';
 import {
@@ -370,6 +371,7 @@ async function loadEmbedder(
 ): Promise<LoadedEmbedder> {
   if (inputs.model === NO_MODEL) {
     core.info('model: none (a lexical-only index)');
+    await discardPrestartedWorker();
     return { embedder: null, loaded: null };
   }
   const wanted = chooseDevice(inputs.device, systemDeviceProbe, logger);

@@ -15,8 +15,8 @@
  *   point by point; a full run (`full`, or a chunker/model change) always chunks.
  * - A file that went away is dropped only after every batch holding a file with one of its stored
  *   contents is written, so a renamed file's content is never missing from search. With an
- *   off-thread embedder the other drops are done while the last batch is being embedded (this
- *   thread would wait idle otherwise); the rest follow the last batch.
+ *   off-thread embedder the drops are done as soon as that holds once every batch is chunked, while
+ *   the remaining batches are embedded (this thread would wait idle otherwise).
  *
  * @module core/index-pipeline
  */
@@ -87,15 +87,24 @@ export const DEFAULT_FILES_PER_BATCH = 50;
 
 /**
  * Batches a run aims for when the embedder works off this thread (`Embedder.offThread`), and the
- * fewest files such a batch holds. With one batch in flight, this thread waits at the end for the
- * last batch's vectors and then writes it; the pipeline's tail is one batch, so a small run is cut
- * into several small batches instead of one or two of `filesPerBatch`. On the action benchmark's
+ * fewest files such a batch holds. This thread waits at the end for the last batch's vectors and
+ * then writes it; the pipeline's tail is one batch, so a small run is cut into several small batches
+ * instead of one or two of `filesPerBatch`. On the action benchmark's
  * rename push (81 files, 2,100 chunks) two batches of 50 + 31 left the worker idle while the first
  * batch was chunked and this thread idle while it was embedded (BENCHMARKS.md §8).
  */
 export const OVERLAP_TARGET_BATCHES = 8;
 /** Fewest files in a batch of an overlapped run (see `OVERLAP_TARGET_BATCHES`). */
 export const OVERLAP_MIN_FILES_PER_BATCH = 8;
+
+/**
+ * Most batches chunked ahead of the one being written when the embedder works off this thread: the
+ * embedder always has the next batches queued instead of waiting while this thread writes. With one
+ * batch in flight, the rename push of the action benchmark (8 batches; chunks rebuilt from the store,
+ * so chunking is cheap) left the worker idle between batches while this thread wrote, and this
+ * thread idle while the worker embedded. Bounds memory to this many batches of chunks and vectors.
+ */
+export const MAX_BATCHES_IN_FLIGHT = 4;
 
 /**
  * Files per batch for a run of `total` files: `filesPerBatch` when the embedder runs in this thread;
@@ -300,9 +309,10 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   );
 
   // ---- 2..4. Filter, chunk, embed, write — in batches of files --------------------------------
-  // With an embedder that works off this thread (`Embedder.offThread`, e.g. WorkerEmbedder), one
-  // batch stays in flight: batch k is embedded while this thread chunks batch k+1 and writes batch
-  // k-1. Writes keep batch order, and per file the upsert still precedes the stale-point delete.
+  // With an embedder that works off this thread (`Embedder.offThread`, e.g. WorkerEmbedder), up to
+  // `MAX_BATCHES_IN_FLIGHT` batches are chunked ahead: batch k is embedded while this thread chunks
+  // later batches and writes earlier ones. Writes keep batch order, and per file the upsert still
+  // precedes the stale-point delete.
   // Phase timings are this thread's: `embed` is the cache/store look-ups plus the time spent waiting
   // for vectors (all of the embedding when the embedder runs in this thread).
   const overlap = embedder?.offThread === true;
@@ -495,38 +505,41 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
   };
 
   progress?.start('indexing', plan.index.length);
-  let inFlight: Prepared | null = null;
-  let latest: Promise<unknown> | null = null;
+  // Batches chunked and handed to the embedder but not written yet, oldest first.
+  const inFlight: Prepared[] = [];
+  /**
+   * Drops the files that went away whose stored contents are in no batch still to write (a rename
+   * into such a batch waits until it is written); with an off-thread embedder this runs while the
+   * remaining batches are embedded, when this thread would wait anyway.
+   */
+  const dropSettled = async (): Promise<void> => {
+    const pending = new Set(inFlight.flatMap((b) => [...b.fileChunks.values()].map((f) => f.fileHash)));
+    await dropFiles(
+      [...toDrop]
+        .filter((p) => !dropped.has(p) && indexed.get(p)?.every((hash) => !pending.has(hash)) === true)
+        .sort(),
+    );
+  };
   try {
     const batchSize = batchSizeFor(plan.index.length, filesPerBatch, overlap);
+    const depth = overlap ? MAX_BATCHES_IN_FLIGHT : 1;
     for (let start = 0; start < plan.index.length; start += batchSize) {
       const batchPaths = plan.index.slice(start, start + batchSize);
       const fileChunks = await chunkBatch(batchPaths);
       const vectors = resolveVectors(fileChunks);
-      latest = vectors.catch(() => undefined); // awaited by writeBatch; a failure meanwhile is not unhandled
-      const batch: Prepared = { paths: batchPaths.length, fileChunks, vectors };
-      if (!overlap) {
-        await writeBatch(batch); // waits for the vectors first (timed as embed)
-        continue;
-      }
-      if (inFlight) await writeBatch(inFlight);
-      inFlight = batch;
+      vectors.catch(() => undefined); // awaited by writeBatch; a failure meanwhile is not unhandled
+      inFlight.push({ paths: batchPaths.length, fileChunks, vectors });
+      // Sequentially, the batch is written at once (writeBatch waits for its vectors, timed as embed).
+      if (inFlight.length >= depth) await writeBatch(inFlight.shift()!);
     }
-    if (inFlight) {
-      // Every other batch is written: while the last one is embedded, drop the files that went away
-      // unless one of their stored hashes is the content of a file of that batch (a rename into
-      // it), which is dropped after the batch is written, like every drop of a sequential run.
-      const pending = new Set([...inFlight.fileChunks.values()].map((f) => f.fileHash));
-      const early = [...toDrop]
-        .filter((p) => indexed.get(p)?.every((hash) => !pending.has(hash)) === true)
-        .sort();
-      await dropFiles(early);
-      await writeBatch(inFlight);
+    while (inFlight.length > 0) {
+      await dropSettled();
+      await writeBatch(inFlight.shift()!);
     }
   } finally {
-    // After a failure, the batch still being embedded is awaited, so that no embedding or cache
+    // After a failure, the batches still being embedded are awaited, so that no embedding or cache
     // write of this run outlives the run.
-    await latest;
+    await Promise.all(inFlight.map((b) => b.vectors.catch(() => undefined)));
   }
   progress?.stop();
 

@@ -4,7 +4,7 @@
  * Why: an index run is a chain of main-thread work (listing, tree-sitter, SQLite writes) and
  * embedding (WordPiece tokenisation in JavaScript, then onnxruntime). In a worker thread the model
  * loads while the main thread plans, and a batch is embedded while the main thread chunks the next
- * one and writes the previous one (`indexTree` keeps one batch in flight), so the two use both cores
+ * one and writes the previous one (`indexTree` keeps batches in flight), so the two use both cores
  * of a standard runner instead of one. Vectors are the same as in-thread: the worker runs the same
  * `OnnxEmbedder` (tested).
  *
@@ -13,8 +13,10 @@
  * reports the one it got. The main thread keeps a tokenizer of its own for `tokenCounter` (the chunker
  * counts tokens synchronously), loaded on first use.
  *
- * Worker file: `embed-worker.js` beside this module (compiled `dist/`, and beside the action's bundle),
- * or `embed-worker.ts` under tsx (tests), as for `WorkerPoolChunker`.
+ * Worker file: see `worker-prestart.ts` (`embed-worker.js` of the compiled `dist/` or of the action's
+ * bundle, or `embed-worker.ts` under tsx). A worker an entry point started early
+ * (`prestartEmbedWorker`) is adopted by the next `start`: the model to load is always sent as the
+ * worker's first message, so an adopted worker and a new one behave alike.
  *
  * Failure policy: a model the worker cannot load rejects `ready` and every embedding call with the
  * worker's error (same class: `ModelError`, `EmbeddingError`, `ConfigError`); a worker that dies
@@ -22,14 +24,14 @@
  * process alive only while it loads or has calls pending, so a caller that fails before `close()`
  * still exits.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CodeidxError, ConfigError, EmbeddingError, ModelError } from '../../core/errors.js';
 import type { Embedder, Logger, ModelInfo, TokenCounter } from '../../core/ports.js';
 import { HfTokenizer } from '../tokenizer/hf-tokenizer.js';
 import type { DeviceRequest } from './device.js';
-import type { EmbedRequest, EmbedResponse, EmbedWorkerData, WireError } from './embed-worker.js';
+import type { EmbedRequest, EmbedResponse, WireError } from './embed-worker.js';
+import { embedWorkerData } from './embed-worker-data.js';
+import { spawnEmbedWorker, takePrestartedWorker } from './worker-prestart.js';
 import type { EmbedderModel } from './onnx-embedder.js';
 
 /** Options of `WorkerEmbedder.start`: the serializable `OnnxEmbedderOptions`, and where logs go. */
@@ -39,27 +41,6 @@ export interface WorkerEmbedderOptions {
   readonly intraOpThreads?: number;
   readonly device?: DeviceRequest;
   readonly logger?: Logger;
-}
-
-/**
- * How to start the worker: the compiled `embed-worker.js` beside this module, or — when this module
- * runs from TypeScript sources (tsx, Vitest) — a bootstrap that registers tsx's loader in the worker
- * and then imports `embed-worker.ts` (a `.ts` worker file cannot be the entry of a `Worker` itself).
- */
-function workerEntry(): { filename: string; eval: boolean } {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    // The ES module build of tsx's API (require.resolve finds the CommonJS one beside it).
-    const api = pathToFileURL(
-      createRequire(self)
-        .resolve('tsx/esm/api')
-        .replace(/\.cjs$/, '.mjs'),
-    ).href;
-    const entry = new URL('./embed-worker.ts', self).href;
-    const code = `import(${JSON.stringify(api)}).then((tsx) => tsx.register()).then(() => import(${JSON.stringify(entry)}));`;
-    return { filename: code, eval: true };
-  }
-  return { filename: fileURLToPath(new URL('./embed-worker.js', self)), eval: false };
 }
 
 const ERROR_CLASSES: Record<string, new (message: string, options?: { hint?: string }) => CodeidxError> = {
@@ -107,20 +88,9 @@ export class WorkerEmbedder implements Embedder {
       count: (text) => (this.mainTokenizer ??= HfTokenizer.fromDirectory(model.dir)).count(text),
     };
     const { logger } = options;
-    const data: EmbedWorkerData = {
-      model: {
-        info: model.info,
-        modelPath: model.modelPath,
-        dir: model.dir,
-        ...(model.sha256 !== undefined ? { sha256: model.sha256 } : {}),
-      },
-      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-      ...(options.maxBatchTokens !== undefined ? { maxBatchTokens: options.maxBatchTokens } : {}),
-      ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
-      ...(options.device !== undefined ? { device: options.device } : {}),
-    };
-    const entry = workerEntry();
-    this.worker = new Worker(entry.filename, { workerData: data, eval: entry.eval });
+    const adopted = takePrestartedWorker();
+    this.worker = adopted?.worker ?? spawnEmbedWorker({});
+    this.worker.ref(); // a prestarted worker is unreferenced until adopted
     let settleReady!: { resolve: () => void; reject: (e: Error) => void };
     this.ready = new Promise<void>((resolve, reject) => (settleReady = { resolve, reject }));
     this.ready.catch(() => undefined); // surfaced through the embedding calls and to whoever awaits it
@@ -164,6 +134,8 @@ export class WorkerEmbedder implements Embedder {
     };
     this.worker.on('error', (error) => died(error.message));
     this.worker.on('exit', (code) => died(`exit code ${code}`));
+    if (adopted?.exited) died(adopted.exited);
+    this.worker.postMessage({ type: 'load', data: embedWorkerData(model, options) } satisfies EmbedRequest);
   }
 
   /**

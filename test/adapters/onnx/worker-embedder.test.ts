@@ -11,6 +11,7 @@ import { ensureSyntheticModel } from '../../../scripts/make-synthetic-model.js';
 import { loadModelDirectory } from '../../../src/adapters/hf/model-resolver.js';
 import { OnnxEmbedder } from '../../../src/adapters/onnx/onnx-embedder.js';
 import { WorkerEmbedder } from '../../../src/adapters/onnx/worker-embedder.js';
+import { discardPrestartedWorker, prestartEmbedWorker, takePrestartedWorker } from '../../../src/adapters/onnx/worker-prestart.js';
 import { resolveBuiltinModel } from '../../../src/adapters/static-model/builtin-model.js';
 import { EmbeddingError, ModelError } from '../../../src/core/errors.js';
 
@@ -108,4 +109,67 @@ describe('WorkerEmbedder', () => {
     expect(child.status, child.stderr).toBe(0);
     expect(child.stdout).toContain('embedded 256');
   }, 90_000);
+
+  describe('a worker prestarted before its model is known', () => {
+    const logged = () => {
+      const lines: string[] = [];
+      const push = (m: string) => void lines.push(m);
+      return { lines, logger: { debug: push, info: push, warn: push, error: push } };
+    };
+
+    it('keeps the built-in model it loaded speculatively when asked for exactly that, with the same vectors', async () => {
+      prestartEmbedWorker({ device: 'cpu' });
+      const model = await resolveBuiltinModel(undefined, { deferChecksum: true });
+      const inThread = await OnnxEmbedder.create(model, { intraOpThreads: 1 });
+      const { lines, logger } = logged();
+      const worker = WorkerEmbedder.start(model, { device: 'cpu', logger });
+      try {
+        await worker.ready;
+        expect(lines).toContain('embedding worker: kept the built-in model loaded speculatively');
+        const [a, b] = await Promise.all([inThread.embedDocuments(TEXTS), worker.embedDocuments(TEXTS)]);
+        b.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(a[i])));
+      } finally {
+        await Promise.all([inThread.close(), worker.close()]);
+      }
+      expect(takePrestartedWorker()).toBeNull(); // adopted, not left behind
+    });
+
+    it('loads the model it is asked for when the speculation does not match (other options, other model)', async () => {
+      const builtin = await resolveBuiltinModel(undefined, { deferChecksum: true });
+      const tiny = await loadModelDirectory(ensureSyntheticModel('tiny'));
+      for (const [model, options] of [
+        [builtin, { device: 'cpu' as const, batchSize: 3 }],
+        [tiny, { device: 'cpu' as const }],
+      ] as const) {
+        prestartEmbedWorker({ device: 'cpu' });
+        const inThread = await OnnxEmbedder.create(model, { intraOpThreads: 1, ...options });
+        const { lines, logger } = logged();
+        const worker = WorkerEmbedder.start(model, { ...options, logger });
+        try {
+          await worker.ready;
+          expect(lines.join('\n')).not.toMatch(/speculatively/);
+          expect(worker.info).toEqual(model.info);
+          const [a, b] = await Promise.all([inThread.embedDocuments(TEXTS), worker.embedDocuments(TEXTS)]);
+          b.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(a[i])));
+        } finally {
+          await Promise.all([inThread.close(), worker.close()]);
+        }
+      }
+    });
+
+    it('is adopted without speculation too; a discarded one is stopped and the next start spawns its own', async () => {
+      const model = await resolveBuiltinModel();
+      prestartEmbedWorker(null);
+      const adopted = WorkerEmbedder.start(model, { intraOpThreads: 1 });
+      expect((await adopted.embedDocuments(['a']))[0]).toHaveLength(256);
+      await adopted.close();
+
+      prestartEmbedWorker({ device: 'cpu' });
+      await discardPrestartedWorker();
+      expect(takePrestartedWorker()).toBeNull();
+      const fresh = WorkerEmbedder.start(model, { intraOpThreads: 1 });
+      expect((await fresh.embedDocuments(['b']))[0]).toHaveLength(256);
+      await fresh.close();
+    });
+  });
 });
