@@ -149,6 +149,8 @@ interface SummaryFigures {
   readonly plannedBy: string;
   readonly filesSeen: number;
   readonly filesIndexed: number;
+  /** Of `filesIndexed`, renamed files whose chunks were rebuilt from the store (not chunked). */
+  readonly filesReused: number;
   readonly filesUnchanged: number;
   readonly chunks: number;
   readonly embedded: number;
@@ -194,6 +196,10 @@ function parseSummary(summary: string): SummaryFigures {
     plannedBy: cell(summary, 'Plan').split(' ')[0] ?? '?',
     filesSeen: Number(cell(summary, 'Files seen')),
     filesIndexed: Number(cell(summary, 'Files indexed')),
+    // Absent from the job summaries of builds before it existed (side-by-side runs of older commits).
+    filesReused: /<td>Renamed files rebuilt from the store<\/td>/.test(summary)
+      ? Number(cell(summary, 'Renamed files rebuilt from the store'))
+      : 0,
     filesUnchanged: Number(cell(summary, 'Files unchanged')),
     chunks: Number(cell(summary, 'Chunks written')),
     embedded: Number(cell(summary, 'Chunks embedded')),
@@ -649,7 +655,7 @@ function row(r: ActionRun): string[] {
     fmtMs(r.wallMs),
     fmtMs(s.totalMs),
     `${fmtMs(s.plan)} / ${fmtMs(s.chunk)} / ${fmtMs(s.embed)} / ${fmtMs(s.write)}`,
-    `${fmt(s.filesSeen)} seen, ${fmt(s.filesIndexed)} indexed, ${fmt(s.filesUnchanged)} unchanged`,
+    `${fmt(s.filesSeen)} seen, ${fmt(s.filesIndexed)} indexed${s.filesReused ? ` (${fmt(s.filesReused)} renames rebuilt from the store)` : ''}, ${fmt(s.filesUnchanged)} unchanged`,
     `${fmt(s.chunks)} written, ${fmt(s.embedded)} embedded; ${s.hits}`,
   ];
 }

@@ -77,10 +77,8 @@ export async function writeIndexSummary(report: IndexReport, ctx: SummaryContext
     ['Plan', `${report.plannedBy} (${ctx.why})`],
     ...(ctx.shard ? ([['Shard', ctx.shard]] as Array<[string, string]>) : []),
     ['Files seen', String(c.filesSeen)],
-    [
-      'Files indexed',
-      `${c.filesIndexed}${c.filesReused ? ` (${c.filesReused} renamed: chunks rebuilt from the store)` : ''}`,
-    ],
+    ['Files indexed', String(c.filesIndexed)],
+    ['Renamed files rebuilt from the store', String(c.filesReused)],
     ['Files unchanged', String(c.filesUnchanged)],
     ['Files dropped', String(c.filesDropped)],
     ['Chunks written', String(c.chunks)],

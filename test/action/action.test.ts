@@ -206,6 +206,8 @@ describe('codeidx action: push events converge to a full index', () => {
     const run = await push('refs/heads/main', last, head());
     expectOk(run);
     expect(run.outputs['files-indexed']).toBe('1');
+    // Its chunks were rebuilt from the store under the new path, not chunked again.
+    expect(run.summary).toMatch(/Renamed files rebuilt from the store<\/td><td>1</);
     await expectConverged('refs/heads/main');
     expect(storeRows(lexicalStore(), REPO, 'refs/heads/main').some((r) => r.includes(' src/retry.py '))).toBe(
       false,
