@@ -16,6 +16,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InferenceSession } from 'onnxruntime-node';
+import which from 'which';
 import { ConfigError } from '../../core/errors.js';
 import type { Logger } from '../../core/ports.js';
 
@@ -49,11 +50,17 @@ function findFile(dir: string, name: string, depth: number): boolean {
   return false;
 }
 
-/** Probes this machine: /proc/driver/nvidia/version or `nvidia-smi -L`; onnxruntime-node/bin/**\/libonnxruntime_providers_cuda.so. */
+/**
+ * Probes this machine: /proc/driver/nvidia/version, or `nvidia-smi -L` when `nvidia-smi` is on PATH
+ * (looked up with `which` first: spawning a missing program cost ~20 ms on every run of a GPU-less
+ * runner, node --cpu-prof of the action); onnxruntime-node/bin/**\/libonnxruntime_providers_cuda.so.
+ */
 export const systemDeviceProbe: DeviceProbe = {
   hasNvidiaGpu(): boolean {
     if (existsSync('/proc/driver/nvidia/version')) return true;
-    const result = spawnSync('nvidia-smi', ['-L'], { stdio: 'ignore', timeout: 5000 });
+    const smi = which.sync('nvidia-smi', { nothrow: true });
+    if (smi === null) return false;
+    const result = spawnSync(smi, ['-L'], { stdio: 'ignore', timeout: 5000 });
     return result.status === 0;
   },
   hasCudaProvider(): boolean {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseDevice, createSession, systemDeviceProbe, type DeviceProbe } from '../../../src/adapters/onnx/device.js';
 import { ConfigError } from '../../../src/core/errors.js';
@@ -41,6 +44,26 @@ describe('chooseDevice', () => {
     expect(() => chooseDevice('cuda', probe(true, false))).toThrow(/no CUDA provider/);
     expect(chooseDevice('cuda', probe(true, true))).toBe('cuda');
   });
+
+  it.skipIf(process.platform === 'win32' || fs.existsSync('/proc/driver/nvidia/version'))(
+    'the system probe runs nvidia-smi from PATH only when it is there, and believes its exit status',
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codeidx-smi-'));
+      const saved = process.env.PATH;
+      try {
+        process.env.PATH = dir; // no nvidia-smi at all
+        expect(systemDeviceProbe.hasNvidiaGpu()).toBe(false);
+        const smi = path.join(dir, 'nvidia-smi');
+        fs.writeFileSync(smi, '#!/bin/sh\necho "GPU 0: fake"\nexit 0\n', { mode: 0o755 });
+        expect(systemDeviceProbe.hasNvidiaGpu()).toBe(true);
+        fs.writeFileSync(smi, '#!/bin/sh\nexit 9\n', { mode: 0o755 }); // driver not loaded
+        expect(systemDeviceProbe.hasNvidiaGpu()).toBe(false);
+      } finally {
+        process.env.PATH = saved;
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('the system probe answers without throwing on this machine', () => {
     expect(typeof systemDeviceProbe.hasNvidiaGpu()).toBe('boolean');
