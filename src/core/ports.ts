@@ -231,6 +231,12 @@ export interface VectorStore {
   listStates(repo?: string): Promise<IndexState[]>;
   /** Number of points, optionally in one scope. */
   count(scope?: RefScope): Promise<number>;
+  /**
+   * Optional maintenance after a full run (`indexTree` calls it then, never on an incremental run):
+   * the embedded store compacts its lexical index here instead of during pushes. Stores that
+   * maintain themselves (Qdrant) do not implement it.
+   */
+  optimize?(): Promise<void>;
   close(): Promise<void>;
 }
 

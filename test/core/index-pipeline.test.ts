@@ -12,6 +12,7 @@ import {
   batchSizeFor,
   DEFAULT_FILES_PER_BATCH,
   indexTree,
+  MAX_BATCHES_IN_FLIGHT,
   OVERLAP_MIN_FILES_PER_BATCH,
   OVERLAP_TARGET_BATCHES,
   type IndexDeps,
@@ -374,6 +375,31 @@ describe('indexTree', () => {
     expect(dump(storePath)).toEqual(await fullIndexDump());
   });
 
+  it('optimizes the store after a full run only, and a failing optimize leaves the run complete', async () => {
+    const storePath = path.join(dir, 'store.db');
+    gitCommit('initial');
+    const calls: string[] = [];
+    const spy = (fail: boolean) => (s: VectorStore) =>
+      Object.assign(Object.create(s) as VectorStore, {
+        optimize: () => {
+          calls.push(fail ? 'optimize (failing)' : 'optimize');
+          return fail ? Promise.reject(new Error('disk full')) : s.optimize!();
+        },
+      });
+    await run(storePath, { wrap: spy(false) }); // the first index: incremental (scan)
+    write('src/new.ts', 'export const answer = 42;\n');
+    gitCommit('second');
+    await run(storePath, { wrap: spy(false), planSource: 'diff' });
+    expect(calls).toEqual([]);
+    const full = await run(storePath, { wrap: spy(false), full: true });
+    expect(calls).toEqual(['optimize']);
+    expect(full.counts.filesIndexed).toBe(5);
+    await run(storePath, { wrap: spy(true), full: true });
+    expect(calls).toEqual(['optimize', 'optimize (failing)']);
+    expect(await stateOf(storePath)).toMatchObject({ status: 'complete' });
+    expect(dump(storePath)).toEqual(await fullIndexDump());
+  });
+
   it('a file that becomes binary is dropped', async () => {
     const storePath = path.join(dir, 'store.db');
     gitCommit('initial');
@@ -470,11 +496,13 @@ describe('indexTree', () => {
     });
     expect(report.plannedBy).toBe('diff');
     expect(report.counts.filesDropped).toBe(2);
-    // Batches of 2 (filesPerBatch): [b/x.ts, src/math.ts], then [zz/main.go]; both are in flight
-    // once chunked, so the deletion is dropped before either is written, the rename after its target.
+    // Batches of 2 (filesPerBatch): [b/x.ts, src/math.ts], then [zz/main.go]. With MAX_BATCHES_IN_FLIGHT
+    // = 2 the first is written once the second is chunked; the deletion is dropped while the second
+    // embeds, the renamed file after its target is written.
+    expect(MAX_BATCHES_IN_FLIGHT).toBe(2);
     expect(events).toEqual([
-      'drop:README.md',
       'upsert:b/x.ts,src/math.ts',
+      'drop:README.md',
       'upsert:zz/main.go',
       'drop:cmd/main.go',
     ]);

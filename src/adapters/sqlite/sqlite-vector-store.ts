@@ -100,6 +100,25 @@ const FILES_TABLE_SQL = `
     PRIMARY KEY (repo, ref, path, file_hash)
   ) WITHOUT ROWID;`;
 
+/**
+ * FTS5's `deletemerge` for `chunks_fts` (a contentless_delete table): 0, no merge triggered by
+ * deleted rows. With SQLite's default (10), a level whose segments had 10 % of their rows deleted is
+ * merged as a whole; on the action benchmark's store (230,000 chunks, 56 MB of FTS5 data) that rewrote
+ * most of the index inside one push about every 10–15 rename pushes (WAL 78 MB instead of 25 MB, write
+ * phase 2.7–4.0 s instead of 0.5 s); with 0, none in 30 consecutive pushes. Deleted rows' tombstones
+ * are purged instead by `optimize`, which full runs call (`indexTree`), and by ordinary merges.
+ * Source: fts5IndexFindDeleteMerge in SQLite's fts5_index.c; https://sqlite.org/fts5.html.
+ */
+export const FTS5_DELETE_MERGE = 0;
+
+/** Sets `FTS5_DELETE_MERGE` on the store's FTS5 table unless it is set already (a config row, persistent). */
+function ensureFtsDeleteMergeOff(db: Database.Database): void {
+  const row = db.prepare<[], { v: unknown }>("SELECT v FROM chunks_fts_config WHERE k = 'deletemerge'").get();
+  if (row !== undefined && Number(row.v) === FTS5_DELETE_MERGE) return;
+  // A literal: FTS5 takes an INTEGER only, and better-sqlite3 binds a JS number as REAL.
+  db.exec(`INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('deletemerge', ${FTS5_DELETE_MERGE})`);
+}
+
 /** Oldest schema version this codeidx upgrades in place (older ones must be re-indexed). */
 export const SQLITE_STORE_UPGRADABLE_FROM = 2;
 
@@ -569,6 +588,7 @@ export class SqliteVectorStore implements VectorStore {
       db.pragma(`wal_autocheckpoint = ${this.tuning.walAutocheckpointPages}`);
       if (meta === null) this.createSchema(db);
       else if (meta.schemaVersion < SQLITE_STORE_SCHEMA_VERSION) this.upgrade(db, meta.schemaVersion);
+      ensureFtsDeleteMergeOff(db);
       // Document frequencies for the common-term cutoff; TEMP, so the file is not changed.
       db.exec("CREATE VIRTUAL TABLE temp.chunks_fts_vocab USING fts5vocab(main, 'chunks_fts', 'row')");
       this.db = db;
@@ -1358,6 +1378,18 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /** Checkpoints the WAL into the main file and closes. Idempotent. */
+  /**
+   * See `VectorStore.optimize`: merges every FTS5 segment into one (FTS5 `optimize`), which drops the
+   * tombstones of deleted rows (`FTS5_DELETE_MERGE`). Rewrites the whole lexical index: on the action
+   * benchmark's store, BENCHMARKS.md §8.
+   */
+  optimize(): Promise<void> {
+    return this.run('optimize the lexical index', (db) => {
+      this.writes++;
+      db.prepare("INSERT INTO chunks_fts (chunks_fts) VALUES ('optimize')").run();
+    });
+  }
+
   close(): Promise<void> {
     const db = this.db;
     if (!db) return Promise.resolve();

@@ -460,6 +460,56 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
     expectVersion5Layout(path);
   });
 
+  it("turns FTS5's deletemerge off (new and existing stores), and optimize drops deleted rows' tombstones", async () => {
+    const path = freshPath();
+    const deletemerge = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare("SELECT v FROM chunks_fts_config WHERE k = 'deletemerge'").get();
+      } finally {
+        db.close();
+      }
+    };
+    const store = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE, workload: 'index' });
+    expect(deletemerge()).toEqual({ v: 0 });
+    const points = Array.from({ length: 400 }, (_, i) =>
+      makePoint({
+        path: `src/f${i % 40}.ts`,
+        ordinal: Math.floor(i / 40),
+        text: `function alpha${i}() { return beta${i % 7}; }`,
+      }),
+    );
+    for (let i = 0; i < points.length; i += 50) await store.upsert(points.slice(i, i + 50)); // several segments
+    await store.deleteByPath(
+      MAIN_SCOPE,
+      Array.from({ length: 30 }, (_, i) => `src/f${i}.ts`),
+    );
+    const query = { text: 'beta3 alpha', vector: null, mode: 'lexical', k: 50, filter: {} } as const;
+    const before = await store.query(query);
+    expect(before.length).toBeGreaterThan(0);
+    const ftsBytes = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return (db.prepare('SELECT sum(length(block)) AS n FROM chunks_fts_data').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const unoptimized = ftsBytes();
+    await store.optimize();
+    expect(ftsBytes()).toBeLessThan(unoptimized);
+    expect(await store.query(query)).toEqual(before);
+    await store.close();
+
+    // A store whose FTS5 table has SQLite's default is switched when opened.
+    const db = new Database(path);
+    db.prepare("INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('deletemerge', 10)").run();
+    db.close();
+    expect(deletemerge()).toEqual({ v: 10 });
+    await (await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE })).close();
+    expect(deletemerge()).toEqual({ v: 0 });
+  });
+
   it('keeps the files table equal to the chunk rows through random upserts, replacements, touches and deletes', async () => {
     const store = await SqliteVectorStore.open({ path: freshPath(), space: CONFORMANCE_SPACE });
     const scopes = [MAIN_SCOPE, { repo: MAIN_SCOPE.repo, ref: 'refs/heads/feature' }];
