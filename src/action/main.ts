@@ -266,6 +266,8 @@ async function indexRun(ctx: IndexRunContext): Promise<void> {
         commit,
         full: inputs.mode === 'full',
         planSource,
+        // The scheduled and manual runs (planned by content hash) repair, and compact the store.
+        optimize: inputs.mode === 'full' || decision.planSource === 'scan',
         maxFileBytes: inputs.maxFileBytes,
       }),
     );

@@ -143,6 +143,12 @@ export interface IndexOptions {
   readonly filesPerBatch?: number;
   /** Points per `store.upsert` call. Default 512. */
   readonly upsertBatchSize?: number;
+  /**
+   * Compact the store after the run (`VectorStore.optimize`, when the store has it). Default: only
+   * after a full run (`full`, or a chunker or model change). The action also asks for it on its
+   * scheduled and manual repair runs; pushes never do, so that their latency stays flat.
+   */
+  readonly optimize?: boolean;
 }
 
 /** Milliseconds spent in each phase of a run. */
@@ -565,9 +571,9 @@ export async function indexTree(deps: IndexDeps, options: IndexOptions): Promise
     contentSkips: { filterVersion: FILE_FILTER_VERSION, maxFileBytes, paths: contentSkips },
   };
   await store.putState(state);
-  // A full run (the scheduled repair, or a chunker/model change) is where the store compacts, off
-  // the pushes' path (VectorStore.optimize). The index is complete either way: a failure is a warning.
-  if (forcedFull && store.optimize) {
+  // Compaction belongs to full and repair runs, off the pushes' path (VectorStore.optimize). The
+  // index is complete either way: a failure is a warning.
+  if ((options.optimize ?? forcedFull) && store.optimize) {
     const tOptimize = performance.now();
     try {
       await store.optimize();

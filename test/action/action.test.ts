@@ -208,6 +208,7 @@ describe('codeidx action: push events converge to a full index', () => {
     expect(run.outputs['files-indexed']).toBe('1');
     // Its chunks were rebuilt from the store under the new path, not chunked again.
     expect(run.summary).toMatch(/Renamed files rebuilt from the store<\/td><td>1</);
+    expect(run.stdout).not.toContain('optimized the store'); // a push never compacts
     await expectConverged('refs/heads/main');
     expect(storeRows(lexicalStore(), REPO, 'refs/heads/main').some((r) => r.includes(' src/retry.py '))).toBe(
       false,
@@ -330,6 +331,8 @@ describe('codeidx action: push events converge to a full index', () => {
     expectOk(run);
     expect(run.outputs['files-indexed']).toBe('0');
     expect(run.summary).toContain('scan (schedule');
+    // The repair run compacts the embedded store (pushes never do).
+    expect(run.stdout).toContain("optimized the store's lexical index");
     await expectConverged('refs/heads/main');
     const full = await runAction({
       event: 'workflow_dispatch',

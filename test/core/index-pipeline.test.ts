@@ -80,6 +80,7 @@ async function run(
     maxFileBytes?: number;
     /** Default: the shared tree-sitter chunker. */
     chunker?: TreeSitterChunker;
+    optimize?: boolean;
   } = {},
 ) {
   const embedder = options.embedder === undefined ? new HashEmbedder() : options.embedder;
@@ -117,6 +118,7 @@ async function run(
       planSource: options.planSource ?? 'scan',
       filesPerBatch: 2,
       ...(options.maxFileBytes !== undefined ? { maxFileBytes: options.maxFileBytes } : {}),
+      ...(options.optimize !== undefined ? { optimize: options.optimize } : {}),
     });
   } finally {
     await store.close();
@@ -375,7 +377,7 @@ describe('indexTree', () => {
     expect(dump(storePath)).toEqual(await fullIndexDump());
   });
 
-  it('optimizes the store after a full run only, and a failing optimize leaves the run complete', async () => {
+  it('optimizes the store after a full run or when asked, and a failing optimize leaves the run complete', async () => {
     const storePath = path.join(dir, 'store.db');
     gitCommit('initial');
     const calls: string[] = [];
@@ -396,6 +398,10 @@ describe('indexTree', () => {
     expect(full.counts.filesIndexed).toBe(5);
     await run(storePath, { wrap: spy(true), full: true });
     expect(calls).toEqual(['optimize', 'optimize (failing)']);
+    // Asked for explicitly (the action's scheduled repair runs plan by content hash, not full), or not.
+    await run(storePath, { wrap: spy(false), optimize: true });
+    await run(storePath, { wrap: spy(false), full: true, optimize: false });
+    expect(calls).toEqual(['optimize', 'optimize (failing)', 'optimize']);
     expect(await stateOf(storePath)).toMatchObject({ status: 'complete' });
     expect(dump(storePath)).toEqual(await fullIndexDump());
   });
