@@ -14,7 +14,6 @@ import type {
   SkipReason,
   SourceFile,
   StoreQuery,
-  SymbolKind,
 } from './types.js';
 
 /** Structured logger received by core; entry points pass the platform's logger. */
@@ -168,25 +167,26 @@ export interface EmbeddingCache {
 }
 
 /**
- * A point as `VectorStore.chunksOfPaths` returns it: the point without its vector, with `scope` and
- * `ordinal` null when the store does not have them (points written by codeidx before they were
- * stored, or built without them).
+ * A point as `VectorStore.chunksOfPaths` returns it: the point without its vector and provenance,
+ * with `scope` and `ordinal` null when the store does not have them (points written by codeidx before
+ * they were stored, or built without them).
  */
-export interface StoredChunk {
-  readonly id: string;
-  readonly path: string;
-  readonly language: string;
-  readonly symbol: string | null;
-  readonly symbolKind: SymbolKind;
-  readonly startLine: number;
-  readonly endLine: number;
-  readonly contentHash: string;
-  readonly fileHash: string;
-  /** The code (not the embedded header). */
-  readonly text: string;
+export type StoredChunk = Pick<
+  Point,
+  | 'id'
+  | 'path'
+  | 'language'
+  | 'symbol'
+  | 'symbolKind'
+  | 'startLine'
+  | 'endLine'
+  | 'contentHash'
+  | 'fileHash'
+  | 'text'
+> & {
   readonly scope: string | null;
   readonly ordinal: number | null;
-}
+};
 
 /**
  * Where points live. Adapters: SQLite (embedded default) and Qdrant.
