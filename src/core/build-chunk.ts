@@ -39,7 +39,7 @@ export function scopeLabel(scope: readonly ScopeEntry[]): string {
  * 32 is about the 99th percentile of that estimate over the files of this repository (99th
  * percentile 33, median 19) and of the suite-1 evaluation corpus (99th percentile 32, median 22); on
  * the action benchmark's Go + Python tree (median 25, 90th percentile 38) it shortens 20 % of the
- * paths. Measured 2026-12-01 over `git ls-files` of each tree.
+ * paths. Measured 2026-12-01 over every file path of each tree.
  */
 export const PATH_HEADER_TOKENS = 32;
 
