@@ -6,7 +6,7 @@
  * worker (`prestartEmbedWorker`), which loads onnxruntime — and, for the default model inputs, the
  * built-in model — on the other core meanwhile; `WorkerEmbedder.start` adopts it, or it is dropped.
  */
-import { existsSync } from 'node:fs';
+import { systemDeviceProbe } from '../adapters/onnx/device.js';
 import { prestartEmbedWorker } from '../adapters/onnx/worker-prestart.js';
 
 /**
@@ -23,7 +23,7 @@ function speculatedDevice(env: NodeJS.ProcessEnv): 'cpu' | null {
   if (batch !== '' && batch !== 'auto') return null;
   if (device === 'cpu') return 'cpu';
   if (device !== '' && device !== 'auto') return null;
-  return existsSync('/proc/driver/nvidia/version') ? null : 'cpu';
+  return systemDeviceProbe.hasNvidiaGpu() ? null : 'cpu';
 }
 
 const device = speculatedDevice(process.env);

@@ -83,6 +83,26 @@ function expectVersion5Layout(path: string): void {
   db.close();
 }
 
+/** SQL that removes the columns schema version 5 added (an older store's `chunks` table). */
+const DROP_VERSION_5_COLUMNS =
+  'ALTER TABLE chunks DROP COLUMN scope_line; ALTER TABLE chunks DROP COLUMN ordinal;';
+
+/**
+ * Writes `points` into a new store at `path`, records a hybrid query's hits, closes it, then runs
+ * `sql` on the file (to give it an older layout). Returns the query and its hits before the change.
+ */
+async function writeThenDowngrade(path: string, points: Point[], sql: string) {
+  const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
+  await writer.upsert(points);
+  const query = { text: 'alpha beta', vector: axisVector(1), mode: 'hybrid', k: 10, filter: {} } as const;
+  const before = await writer.query(query);
+  await writer.close();
+  const db = new Database(path);
+  db.exec(sql);
+  db.close();
+  return { query, before };
+}
+
 /** Rows where the files table and a count over the chunk rows disagree (empty when consistent). */
 function filesTableMismatch(db: Database.Database): unknown[] {
   return db
@@ -397,18 +417,13 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
       vector: axisVector(1),
     });
     const b = makePoint({ path: 'src/b.ts', text: 'const beta = 1', vector: axisVector(2) });
-    const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
-    await writer.upsert([a, b]);
-    const query = { text: 'alpha beta', vector: axisVector(1), mode: 'hybrid', k: 10, filter: {} } as const;
-    const before = await writer.query(query);
-    await writer.close();
     // The version-3 layout: the same tables without the version-5 columns, plus an index on id_key.
-    const v3 = new Database(path);
-    v3.exec(
-      `ALTER TABLE chunks DROP COLUMN scope_line; ALTER TABLE chunks DROP COLUMN ordinal;
+    const { query, before } = await writeThenDowngrade(
+      path,
+      [a, b],
+      `${DROP_VERSION_5_COLUMNS}
        CREATE INDEX chunks_id_key ON chunks (id_key); UPDATE meta SET value = '3' WHERE key = 'schema_version';`,
     );
-    v3.close();
 
     const upgraded = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
     expect(await upgraded.query(query)).toEqual(before);
@@ -431,17 +446,11 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
       scopeLine: 'function alpha',
     });
     const b = makePoint({ path: 'src/b.ts', text: 'const beta = 1', vector: axisVector(2), scopeLine: null });
-    const writer = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
-    await writer.upsert([a, b]);
-    const query = { text: 'alpha beta', vector: axisVector(1), mode: 'hybrid', k: 10, filter: {} } as const;
-    const before = await writer.query(query);
-    await writer.close();
-    const v4 = new Database(path);
-    v4.exec(
-      `ALTER TABLE chunks DROP COLUMN scope_line; ALTER TABLE chunks DROP COLUMN ordinal;
-       UPDATE meta SET value = '4' WHERE key = 'schema_version';`,
+    const { query, before } = await writeThenDowngrade(
+      path,
+      [a, b],
+      `${DROP_VERSION_5_COLUMNS} UPDATE meta SET value = '4' WHERE key = 'schema_version';`,
     );
-    v4.close();
 
     const upgraded = await SqliteVectorStore.open({ path, space: CONFORMANCE_SPACE });
     expect(await upgraded.query(query)).toEqual(before);
