@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds codeidx-static end to end: tokenizer → mined pairs → extra training pairs → training → ONNX export.
+# Rebuilds codeidx-static end to end: tokenizer → mined pairs and validation suite → extra training pairs →
+# training (checkpoint selected on the validation suite) → ONNX export. Arguments go to the training script;
+# the shipped model's are in models/codeidx-static/codeidx-model.json (training.command).
 # Needs Debian's python3-torch and python3-onnx (apt-get install -y python3-torch python3-onnx):
 # a python3 earlier on PATH (pyenv, venv) without torch is skipped in favour of /usr/bin/python3.
 # Extra training-only sources (see models/codeidx-static/MODEL_CARD.md): the Go libraries of
@@ -23,7 +25,7 @@ if [ -z "$PY" ]; then
   exit 1
 fi
 npx tsx scripts/static-model/write-tokenizer.ts
-[ -s .data/pairs/train.jsonl ] || npx tsx scripts/mine-pairs.ts
+[ -s .data/pairs/train.jsonl ] && [ -s .data/suite-valid.jsonl ] || npx tsx scripts/mine-pairs.ts --valid-suite
 [ -s .data/pairs/extra-go.jsonl ] || npx tsx scripts/mine-pairs.ts --extra go
 if [ ! -s .data/pairs/extra-python-npm.jsonl ]; then
   mkdir -p /tmp/corpus
@@ -31,4 +33,7 @@ if [ ! -s .data/pairs/extra-python-npm.jsonl ]; then
   (cd /tmp/corpus && npm ci --ignore-scripts --no-audit --no-fund)
   npx tsx scripts/mine-pairs.ts --extra python,npm --npm-root /tmp/corpus/node_modules
 fi
-"$PY" scripts/train-static-model.py --extra .data/pairs/extra-go.jsonl .data/pairs/extra-python-npm.jsonl "$@"
+# The validation suite (valid split, built like eval suite 1) as token ids: checkpoints are selected on it.
+npx tsx scripts/static-model/dump-suite.ts .data/suite-valid.jsonl --source .data/valid-corpus --out .data/suite-valid.ids.json
+"$PY" scripts/train-static-model.py --extra .data/pairs/extra-go.jsonl .data/pairs/extra-python-npm.jsonl \
+  --suite-ids .data/suite-valid.ids.json "$@"

@@ -9,18 +9,26 @@ static embedding models such as model2vec/potion): a token table E [30522, dims]
 the sum of the rows of its tokens (special tokens [PAD]/[UNK]/[CLS]/[SEP]/[MASK] contribute nothing),
 L2-normalised. The sum of the rows equals their mean up to a positive factor, so after normalisation it
 is the mean pooling the ONNX runtime expects; the learned row norms act as per-token weights.
+Options of the pooling: `--pos-weights` learns one weight per token position (0 = [CLS], up to
+maxTokens 256), so the sum becomes a position-weighted sum (the path/scope header and the signature
+open every chunk); `--mlp H` adds a residual two-layer MLP on the normalised sum, v + W2 relu(W1 v)
+with W1 [dims, H], W2 [H, dims] and no biases, then normalises again (a deep averaging network,
+Iyyer et al. 2015, ACL, "Deep Unordered Composition Rivals Syntactic Methods for Text
+Classification"); a text with no known token still embeds to the zero vector.
 `--tables separate` trains one table for queries and one for code (CodeSearchNet style); the default
 `shared` uses one table for both.
 
 Training: in-batch softmax contrastive loss (InfoNCE, symmetric query→code and code→query) with a
 learned temperature, SparseAdam on the table (only rows in the batch move), token dropout, optional linear learning-rate decay (`--lr-decay`); validation MRR (each validation
 query ranked against every validation code chunk) is checked `--evals-per-epoch` times per epoch and
-the best checkpoint is kept. `--extra FILE…` appends training-only pairs (scripts/mine-pairs.ts
+the best checkpoint is kept (`--select`: by that MRR, by MRR within each validation unit, or by
+MRR@10 on a validation suite built like eval suite 1 and dumped as token ids by
+scripts/static-model/dump-suite.ts, `--suite-ids`). `--extra FILE…` appends training-only pairs (scripts/mine-pairs.ts
 --extra). Seeded; `--threads` torch threads.
 
 Export: the table is quantised to int8 with one float32 scale per row (symmetric, scale = max|row|/127)
-and written as an ONNX graph by hand (onnx.helper): Gather → Cast → × (row scale × attention mask) →
-ReduceSum over tokens → ÷ max(L2 norm, 1e-12). Inputs input_ids, attention_mask int64 [batch, seq];
+and written as an ONNX graph by hand (onnx.helper): Gather → Cast → × (row scale × attention mask
+[× position weight]) → ReduceSum over tokens → ÷ max(L2 norm, 1e-12) [→ residual MLP → ÷ L2 norm]. Inputs input_ids, attention_mask int64 [batch, seq];
 output sentence_embedding float32 [batch, dims]. The script then checks the graph against the PyTorch
 encoder on validation inputs and writes the sha256 and metrics into codeidx-model.json.
 """
@@ -47,12 +55,12 @@ def load(path, limit=None, meta=None):
     with open(path, encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
-            qs.append([t for t in r["queryIds"] if t not in SPECIAL_SET])
-            cs.append([t for t in r["codeIds"] if t not in SPECIAL_SET])
+            qs.append(strip_special(r["queryIds"]))
+            cs.append(strip_special(r["codeIds"]))
             ms.append((r.get("unit", ""), r.get("path", "")))
             if limit and len(qs) >= limit:
                 break
-    keep = [i for i in range(len(qs)) if qs[i] and cs[i]]
+    keep = [i for i in range(len(qs)) if qs[i].ids and cs[i].ids]
     if meta is not None:
         meta.extend(ms[i] for i in keep)
     return [qs[i] for i in keep], [cs[i] for i in keep]
@@ -92,9 +100,9 @@ def mine_hard_negatives(qs, cs, meta, k):
         lens = np.zeros(n, dtype=np.float32)
         for r, i in enumerate(idx):
             tf = {}
-            for t in cs[i]:
+            for t in cs[i].ids:
                 tf[t] = tf.get(t, 0) + 1
-            lens[r] = len(cs[i])
+            lens[r] = len(cs[i].ids)
             for t, c in tf.items():
                 rows.append(r)
                 cols.append(vocab.setdefault(t, len(vocab)))
@@ -108,7 +116,7 @@ def mine_hard_negatives(qs, cs, meta, k):
         code[rows, cols] = w
         query = np.zeros((n, len(vocab)), dtype=np.float32)
         for r, i in enumerate(idx):
-            for t in set(qs[i]):
+            for t in set(qs[i].ids):
                 c = vocab.get(t)
                 if c is not None:
                     query[r, c] = 1.0
@@ -140,30 +148,61 @@ def unit_mrr(model, qs, cs, meta):
 
 
 SPECIAL_SET = set(SPECIAL)
+MAX_POS = 256  # = maxTokens of codeidx-model.json: no input is longer
+
+
+class Seq:
+    """A tokenized text without its special tokens: `ids` and each one's position in the full
+    sequence ([CLS] at 0), which the position weights (`--pos-weights`) look up."""
+
+    __slots__ = ("ids", "pos")
+
+    def __init__(self, ids, pos):
+        self.ids = ids
+        self.pos = pos
+
+
+def strip_special(ids):
+    """Seq of `ids` (with [CLS]/[SEP]) without the special tokens, positions kept."""
+    keep = [(t, min(p, MAX_POS - 1)) for p, t in enumerate(ids) if t not in SPECIAL_SET]
+    return Seq([t for t, _ in keep], [p for _, p in keep])
 
 
 def bag(seqs, drop=0.0, rng=None):
-    """Flat ids + offsets for F.embedding_bag, with optional token dropout (never empties a bag)."""
-    flat, offsets = [], []
+    """Flat ids + offsets + positions for F.embedding_bag, with optional token dropout (never empties a bag)."""
+    flat, offsets, pos = [], [], []
     for s in seqs:
         offsets.append(len(flat))
-        if drop > 0:
-            kept = [t for t in s if rng.random() >= drop]
-            s = kept if kept else s
-        flat.extend(s)
-    return torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long)
+        ids, ps = s.ids, s.pos
+        if drop > 0 and ids:
+            kept = [j for j in range(len(ids)) if rng.random() >= drop]
+            if kept:
+                ids, ps = [ids[j] for j in kept], [ps[j] for j in kept]
+        flat.extend(ids)
+        pos.extend(ps)
+    return torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long), torch.tensor(pos, dtype=torch.long)
 
 
 class Encoder(torch.nn.Module):
-    def __init__(self, dims, tables):
+    def __init__(self, dims, tables, pos_weights=False, mlp=0):
         super().__init__()
+        # optional residual MLP on the normalised pooled vector (a deep averaging network, Iyyer et al.
+        # 2015): v + W2 relu(W1 v), no biases, so a text with no known token stays the zero vector
+        self.mlp_in = torch.nn.Parameter(torch.randn(dims, mlp) * (1.0 / math.sqrt(dims))) if mlp else None
+        self.mlp_out = torch.nn.Parameter(torch.zeros(mlp, dims)) if mlp else None
+        # log of a weight per token position (0 = [CLS]); exp(0) = 1 is plain sum pooling
+        self.log_pos = torch.nn.Parameter(torch.zeros(MAX_POS)) if pos_weights else None
         self.query = torch.nn.Parameter(torch.randn(VOCAB, dims) * (1.0 / math.sqrt(dims)))
         self.code = self.query if tables == "shared" else torch.nn.Parameter(torch.randn(VOCAB, dims) * (1.0 / math.sqrt(dims)))
         self.log_scale = torch.nn.Parameter(torch.tensor(math.log(20.0)))
 
     def encode(self, table, seqs, drop=0.0, rng=None):
-        ids, offsets = bag(seqs, drop, rng)
-        return F.normalize(F.embedding_bag(ids, table, offsets, mode="sum", sparse=self.training), dim=-1)
+        ids, offsets, pos = bag(seqs, drop, rng)
+        w = self.log_pos.exp()[pos] if self.log_pos is not None else None
+        v = F.normalize(F.embedding_bag(ids, table, offsets, mode="sum", sparse=self.training, per_sample_weights=w), dim=-1)
+        if self.mlp_in is not None:
+            v = F.normalize(v + torch.relu(v @ self.mlp_in) @ self.mlp_out, dim=-1)
+        return v
 
 
 def mrr(model, qs, cs, batch=2048):
@@ -181,6 +220,39 @@ def mrr(model, qs, cs, batch=2048):
     return total / len(qs)
 
 
+def load_suite(path):
+    """An eval suite dumped as token ids by scripts/static-model/dump-suite.ts: (chunk Seqs, chunk
+    locations (path, startLine, endLine), query Seqs, each query's relevant locations)."""
+    with open(path, encoding="utf-8") as f:
+        d = json.load(f)
+    chunks = [strip_special(c["ids"]) for c in d["chunks"]]
+    locs = [(c["path"], c["startLine"], c["endLine"]) for c in d["chunks"]]
+    queries = [strip_special(q["ids"]) for q in d["queries"]]
+    relevant = [[(r["path"], r["startLine"], r["endLine"]) for r in q["relevant"]] for q in d["queries"]]
+    return chunks, locs, queries, relevant
+
+
+def suite_mrr10(model, suite, batch=2048):
+    """MRR@10 of the semantic (kNN) mode on a dumped suite, with the eval's relevance rule
+    (src/eval/run-eval.ts, src/core/retrieval-metrics.ts): a hit is relevant when it is in a relevant
+    location's file and its lines overlap the location's lines (no lines: the whole file)."""
+    chunks, locs, queries, relevant = suite
+    with torch.no_grad():
+        c = torch.cat([model.encode(model.code, chunks[i:i + batch]) for i in range(0, len(chunks), batch)])
+        total = 0.0
+        for i in range(0, len(queries), batch):
+            q = model.encode(model.query, queries[i:i + batch])
+            top = (q @ c.T).topk(10, dim=1).indices.tolist()
+            for j, hits in enumerate(top):
+                rel = relevant[i + j]
+                for rank, h in enumerate(hits, 1):
+                    path, start, end = locs[h]
+                    if any(path == rp and (rs is None or (start <= (re if re is not None else rs) and end >= rs)) for rp, rs, re in rel):
+                        total += 1.0 / rank
+                        break
+    return total / len(queries)
+
+
 def quantize(table):
     """Symmetric per-row int8: (int8 [V, D], float32 scale [V]); special rows get scale 0."""
     t = table.detach().numpy().astype(np.float32)
@@ -192,7 +264,10 @@ def quantize(table):
     return q, scale
 
 
-def export_onnx(path, q, scale, dims):
+def export_onnx(path, q, scale, dims, pos_weight=None, mlp=None):
+    """Writes the ONNX graph; `pos_weight` (float32 [MAX_POS]) multiplies each token's row by the weight
+    of its position (positions past the last one use the last weight); `mlp` = (W1 [dims, h], W2 [h, dims])
+    adds the residual MLP v + W2 relu(W1 v) after the first normalisation, then normalises again."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -202,13 +277,35 @@ def export_onnx(path, q, scale, dims):
         helper.make_node("Gather", ["scale", "input_ids"], ["tok_scale"], axis=0),
         helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT),
         helper.make_node("Mul", ["tok_scale", "mask"], ["weight"]),
-        helper.make_node("Unsqueeze", ["weight", "axis2"], ["weight3"]),
+    ]
+    if pos_weight is not None:
+        # weight[b, t] *= pos_weight[min(t, MAX_POS - 1)]
+        nodes += [
+            helper.make_node("Shape", ["input_ids"], ["ids_shape"]),
+            helper.make_node("Gather", ["ids_shape", "one"], ["seq_len"], axis=0),
+            helper.make_node("Range", ["zero", "seq_len", "one"], ["positions"]),
+            helper.make_node("Min", ["positions", "last_pos"], ["positions_clamped"]),
+            helper.make_node("Gather", ["pos_weight", "positions_clamped"], ["seq_weight"], axis=0),
+            helper.make_node("Mul", ["weight", "seq_weight"], ["weight_pos"]),
+        ]
+    nodes += [
+        helper.make_node("Unsqueeze", ["weight_pos" if pos_weight is not None else "weight", "axis2"], ["weight3"]),
         helper.make_node("Mul", ["tok", "weight3"], ["weighted"]),
         helper.make_node("ReduceSum", ["weighted", "axis1"], ["pooled"], keepdims=0),
         helper.make_node("ReduceL2", ["pooled"], ["norm"], axes=[1], keepdims=1),
         helper.make_node("Max", ["norm", "eps"], ["safe_norm"]),
-        helper.make_node("Div", ["pooled", "safe_norm"], ["sentence_embedding"]),
+        helper.make_node("Div", ["pooled", "safe_norm"], ["unit" if mlp is not None else "sentence_embedding"]),
     ]
+    if mlp is not None:
+        nodes += [
+            helper.make_node("MatMul", ["unit", "mlp_in"], ["hidden"]),
+            helper.make_node("Relu", ["hidden"], ["hidden_relu"]),
+            helper.make_node("MatMul", ["hidden_relu", "mlp_out"], ["delta"]),
+            helper.make_node("Add", ["unit", "delta"], ["mixed"]),
+            helper.make_node("ReduceL2", ["mixed"], ["norm2"], axes=[1], keepdims=1),
+            helper.make_node("Max", ["norm2", "eps"], ["safe_norm2"]),
+            helper.make_node("Div", ["mixed", "safe_norm2"], ["sentence_embedding"]),
+        ]
     inits = [
         numpy_helper.from_array(q, "table"),
         numpy_helper.from_array(scale, "scale"),
@@ -216,6 +313,15 @@ def export_onnx(path, q, scale, dims):
         numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
         numpy_helper.from_array(np.array([1e-12], dtype=np.float32), "eps"),
     ]
+    if pos_weight is not None:
+        inits += [
+            numpy_helper.from_array(pos_weight.astype(np.float32), "pos_weight"),
+            numpy_helper.from_array(np.array(0, dtype=np.int64), "zero"),
+            numpy_helper.from_array(np.array(1, dtype=np.int64), "one"),
+            numpy_helper.from_array(np.array(MAX_POS - 1, dtype=np.int64), "last_pos"),
+        ]
+    if mlp is not None:
+        inits += [numpy_helper.from_array(mlp[0].astype(np.float32), "mlp_in"), numpy_helper.from_array(mlp[1].astype(np.float32), "mlp_out")]
     graph = helper.make_graph(
         nodes,
         "codeidx_static",
@@ -232,12 +338,17 @@ def export_onnx(path, q, scale, dims):
     onnx.save(model, path)
 
 
-def reference_forward(q, scale, ids_batch):
+def reference_forward(q, scale, ids_batch, pos_weight=None, mlp=None):
     """NumPy forward of the exported graph (the ONNX file is checked against it by the TypeScript tests)."""
     out = []
     for ids in ids_batch:
-        v = (q[ids].astype(np.float32) * scale[ids][:, None]).sum(0)
-        out.append(v / max(np.linalg.norm(v), 1e-12))
+        w = scale[ids] if pos_weight is None else scale[ids] * pos_weight[np.minimum(np.arange(len(ids)), MAX_POS - 1)]
+        v = (q[ids].astype(np.float32) * w[:, None]).sum(0)
+        v = v / max(np.linalg.norm(v), 1e-12)
+        if mlp is not None:
+            v = v + np.maximum(v @ mlp[0], 0) @ mlp[1]
+            v = v / max(np.linalg.norm(v), 1e-12)
+        out.append(v)
     return np.stack(out)
 
 
@@ -260,7 +371,10 @@ def main():
     ap.add_argument("--group-by", choices=["none", "unit", "file"], default="none", help="build batches from groups of pairs of one unit/file (in-unit negatives)")
     ap.add_argument("--group-size", type=int, default=32, help="pairs per group with --group-by")
     ap.add_argument("--hard-negs", type=int, default=0, help="add the K most BM25-similar code chunks of the same unit per query as extra negatives (query→code side)")
-    ap.add_argument("--select", choices=["global", "unit"], default="global", help="checkpoint selection: validation MRR against all valid code (global) or within each valid unit (unit)")
+    ap.add_argument("--select", choices=["global", "unit", "suite"], default="global", help="checkpoint selection: validation MRR against all valid code (global), within each valid unit (unit), or MRR@10 on the dumped validation suite --suite-ids (suite)")
+    ap.add_argument("--suite-ids", default=None, help="validation suite dumped by scripts/static-model/dump-suite.ts (e.g. .data/suite-valid.ids.json); its MRR@10 is logged at every check")
+    ap.add_argument("--mlp", type=int, default=0, help="hidden size of a residual MLP after pooling (0 = none)")
+    ap.add_argument("--pos-weights", action="store_true", help="learn a weight per token position (weighted sum pooling)")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--metrics", default=".data/train-metrics.json")
     args = ap.parse_args()
@@ -284,14 +398,17 @@ def main():
         print(f"hard negatives: {args.hard_negs} per query, {int((hard >= 0).sum())} mined in {time.time() - th:.0f} s", flush=True)
     print(f"train {len(tq)} pairs, valid {len(vq)} pairs, loaded in {time.time() - t0:.0f} s", flush=True)
 
-    model = Encoder(args.dims, args.tables)
+    model = Encoder(args.dims, args.tables, args.pos_weights, args.mlp)
+    suite = load_suite(args.suite_ids) if args.suite_ids else None
+    if args.select == "suite" and suite is None:
+        sys.exit("--select suite needs --suite-ids")
     with torch.no_grad():
         for s in SPECIAL:
             model.query[s].zero_()
             model.code[s].zero_()
     # Sparse gradients: a batch touches a few thousand of the 30,522 rows; SparseAdam updates only those.
     tables = [model.query] if args.tables == "shared" else [model.query, model.code]
-    opts = [torch.optim.SparseAdam(tables, lr=args.lr), torch.optim.Adam([model.log_scale], lr=args.lr)]
+    opts = [torch.optim.SparseAdam(tables, lr=args.lr), torch.optim.Adam([p for p in (model.log_scale, model.log_pos, model.mlp_in, model.mlp_out) if p is not None], lr=args.lr)]
     best = (-1.0, 0, None)
     history = []
     order = list(range(len(tq)))
@@ -347,10 +464,12 @@ def main():
                 model.eval()
                 vg = mrr(model, vq, vc)
                 vu = unit_mrr(model, vq, vc, vmeta)
+                vs = suite_mrr10(model, suite) if suite is not None else None
                 model.train()
-                v = vu if args.select == "unit" else vg
-                history.append({"epoch": at, "loss": round(total / max(steps, 1), 4), "valid_mrr": round(vg, 4), "valid_unit_mrr": round(vu, 4)})
-                print(f"epoch {at} loss {total / max(steps, 1):.4f} valid MRR {vg:.4f} unit MRR {vu:.4f} scale {model.log_scale.exp().item():.1f} ({time.time() - t0:.0f} s)", flush=True)
+                v = vu if args.select == "unit" else vs if args.select == "suite" else vg
+                history.append({"epoch": at, "loss": round(total / max(steps, 1), 4), "valid_mrr": round(vg, 4), "valid_unit_mrr": round(vu, 4), "valid_suite_mrr10": None if vs is None else round(vs, 4)})
+                suite_note = "" if vs is None else f" suite MRR@10 {vs:.4f}"
+                print(f"epoch {at} loss {total / max(steps, 1):.4f} valid MRR {vg:.4f} unit MRR {vu:.4f}{suite_note} scale {model.log_scale.exp().item():.1f} ({time.time() - t0:.0f} s)", flush=True)
                 if v > best[0]:
                     best = (v, at, {k: p.detach().clone() for k, p in model.named_parameters()})
                 if (time.time() - t0) / 60 > args.max_minutes:
@@ -372,9 +491,14 @@ def main():
     q, scale = quantize(table)
     os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, "model.onnx")
-    export_onnx(onnx_path, q, scale, args.dims)
+    pos_weight = best[2]["log_pos"].exp().numpy() if args.pos_weights else None
+    mlp = (best[2]["mlp_in"].numpy(), best[2]["mlp_out"].numpy()) if args.mlp else None
+    export_onnx(onnx_path, q, scale, args.dims, pos_weight, mlp)
     # The int8 table must rank as well as the float one.
     model.query.data.copy_(torch.from_numpy(q.astype(np.float32) * scale[:, None]))
+    for name in ("log_pos", "mlp_in", "mlp_out", "log_scale"):
+        if getattr(model, name) is not None:
+            getattr(model, name).data.copy_(best[2][name])
     model.eval()
     qmrr = mrr(model, vq, vc)
     qumrr = unit_mrr(model, vq, vc, vmeta)
@@ -382,8 +506,15 @@ def main():
     with open(onnx_path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     # Reference vectors for the runtime test: the first 3 validation queries, through the NumPy forward.
-    ref_ids = [[101] + s + [102] for s in vq[:3]]
-    ref = reference_forward(q, scale, ref_ids)
+    ref_ids = [[101] + v.ids + [102] for v in vq[:3]]
+    ref = reference_forward(q, scale, ref_ids, pos_weight, mlp)
+    if suite is not None:
+        qsuite = suite_mrr10(model, suite)
+        print(f"int8 valid suite MRR@10 {qsuite:.4f}", flush=True)
+    else:
+        qsuite = None
+    # the float metrics of the exported checkpoint, whatever selected it
+    chosen = [h for h in history if h["epoch"] == best[1]][-1]
     config = {
         "id": "codeidx-static",
         "revision": digest[:12],
@@ -394,7 +525,7 @@ def main():
         "documentPrefix": "",
         "model": "model.onnx",
         "sha256": digest,
-        "training": {"command": " ".join(["python3", "scripts/train-static-model.py"] + sys.argv[1:]), "valid_mrr_float": round(best[0], 4) if args.select == "global" else None, "valid_unit_mrr_float": round(best[0], 4) if args.select == "unit" else None, "valid_mrr_int8": round(qmrr, 4), "valid_unit_mrr_int8": round(qumrr, 4), "select": args.select, "best_epoch": best[1], "train_pairs": len(tq), "valid_pairs": len(vq), "seed": args.seed},
+        "training": {"command": " ".join(["python3", "scripts/train-static-model.py"] + sys.argv[1:]), "valid_mrr_float": chosen["valid_mrr"], "valid_unit_mrr_float": chosen["valid_unit_mrr"], "valid_suite_mrr10_float": chosen["valid_suite_mrr10"], "valid_mrr_int8": round(qmrr, 4), "valid_unit_mrr_int8": round(qumrr, 4), "valid_suite_mrr10_int8": None if qsuite is None else round(qsuite, 4), "select": args.select, "best_epoch": best[1], "train_pairs": len(tq), "valid_pairs": len(vq), "seed": args.seed},
         "reference": {"input_ids": ref_ids, "first8": [[round(float(x), 6) for x in row[:8]] for row in ref]},
     }
     with open(os.path.join(args.out, "codeidx-model.json"), "w") as f:

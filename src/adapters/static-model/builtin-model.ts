@@ -85,7 +85,7 @@ export interface ResolveBuiltinOptions {
   /**
    * Do not hash model.onnx here; return its recorded sha256 as `sha256`, for `OnnxEmbedder.create`
    * to check where the session is made. A `WorkerEmbedder` so checks it in its worker thread: ≈ 50 ms
-   * of hashing 7.9 MB off the main thread of every action run. Default false.
+   * of hashing 8.5 MB off the main thread of every action run. Default false.
    */
   readonly deferChecksum?: boolean;
 }

@@ -114,6 +114,17 @@ describe('built-in model through OnnxEmbedder', () => {
     await session.release();
   });
 
+  it('weighs tokens by position from the start of each text, so right padding in a batch changes nothing', async () => {
+    const short = 'func ReadFile(name string) ([]byte, error) {';
+    const long = `// ${'helper '.repeat(200)}\nfunc main() {}`;
+    const [alone] = await embedder.embedDocuments([short]);
+    const [inBatch] = await embedder.embedDocuments([short, long]);
+    for (let d = 0; d < alone.length; d++) expect(inBatch[d]).toBeCloseTo(alone[d] ?? Number.NaN, 5);
+    // The same tokens in another order are another sum of position-weighted rows.
+    const [swapped] = await embedder.embedDocuments(['error byte string name file read func']);
+    expect(cos(alone, swapped)).toBeLessThan(0.9999);
+  });
+
   it('splits identifiers before WordPiece, so camelCase, snake_case and words embed alike', async () => {
     const [camel, snake, words, other] = await embedder.embedDocuments([
       'readConfigFile',

@@ -1,0 +1,123 @@
+/**
+ * Dumps an eval suite as token ids for model selection in the training script: every chunk the real
+ * pipeline (`indexTree`, the CLI's chunker, the built-in model's tokenizer) makes of `--source`, and
+ * every query of the suite, as the model would see them.
+ *
+ *   npx tsx scripts/static-model/dump-suite.ts .data/suite-valid.jsonl --source .data/valid-corpus --out .data/suite-valid.ids.json
+ *
+ * Output JSON: { chunks: [{ path, startLine, endLine, ids }], queries: [{ ids, relevant: [{ path, startLine, endLine }] }] }
+ * with ids including [CLS]/[SEP], truncated to the model's maxTokens (as `OnnxEmbedder` does).
+ * `scripts/train-static-model.py --select suite --suite-ids FILE` ranks every chunk for every query
+ * and scores MRR@10 with the eval's relevance rule (same file, overlapping lines). Use it on the
+ * validation suite only: selecting on the test suite (eval/suite1-heldout.jsonl) would make the
+ * reported figures optimistic.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openSourceReader } from '../../src/adapters/fs/open-source-reader.js';
+import { OnnxEmbedder } from '../../src/adapters/onnx/onnx-embedder.js';
+import { SqliteVectorStore } from '../../src/adapters/sqlite/sqlite-vector-store.js';
+import { resolveBuiltinModel } from '../../src/adapters/static-model/builtin-model.js';
+import { HfTokenizer } from '../../src/adapters/tokenizer/hf-tokenizer.js';
+import { TreeSitterChunker } from '../../src/adapters/tree-sitter/tree-sitter-chunker.js';
+import { createStderrLogger } from '../../src/cli/stderr-logger.js';
+import { MAX_CHUNK_TOKENS } from '../../src/cli/wiring.js';
+import { sha256Hex } from '../../src/core/identity.js';
+import { indexTree } from '../../src/core/index-pipeline.js';
+import type { Embedder, VectorStore } from '../../src/core/ports.js';
+import type { Point } from '../../src/core/types.js';
+import { parseEvalSuite } from '../../src/eval/eval-suite.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { source: { type: 'string' }, out: { type: 'string' } },
+});
+if (positionals.length !== 1 || !values.source || !values.out) {
+  process.stderr.write('usage: dump-suite.ts SUITE.jsonl --source DIR --out FILE.json\n');
+  process.exit(2);
+}
+const quiet = createStderrLogger('warn', (t) => process.stderr.write(t));
+
+const model = await resolveBuiltinModel();
+const tokenizer = HfTokenizer.fromDirectory(model.dir);
+const maxTokens = model.info.maxTokens;
+const inner = await OnnxEmbedder.create(model, { device: 'cpu', logger: quiet, intraOpThreads: 1 });
+const textsByHash = new Map<string, string>();
+const embedder: Embedder = {
+  info: inner.info,
+  device: inner.device,
+  tokenCounter: inner.tokenCounter,
+  embedDocuments(texts, onBatch) {
+    for (const t of texts) textsByHash.set(sha256Hex(t), t);
+    return inner.embedDocuments(texts, onBatch);
+  },
+  embedQuery: (t) => inner.embedQuery(t),
+  close: () => inner.close(),
+};
+const points = new Map<string, Point>();
+const dir = mkdtempSync(join(tmpdir(), 'codeidx-dump-'));
+try {
+  const sqlite = await SqliteVectorStore.open({
+    path: join(dir, 'dump.db'),
+    space: { modelId: inner.info.id, revision: inner.info.revision, dims: inner.info.dims },
+    logger: quiet,
+  });
+  const store = new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop === 'upsert') {
+        return async (ps: readonly Point[]) => {
+          for (const p of ps) points.set(p.id, p);
+          await target.upsert(ps);
+        };
+      }
+      if (prop === 'deleteByIds') {
+        return async (ids: readonly string[]) => {
+          for (const id of ids) points.delete(id);
+          await target.deleteByIds(ids);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as VectorStore;
+  const reader = await openSourceReader(resolve(values.source), {});
+  const chunker = new TreeSitterChunker({
+    tokenCounter: inner.tokenCounter,
+    maxTokens: Math.min(maxTokens, MAX_CHUNK_TOKENS),
+    logger: quiet,
+  });
+  await indexTree(
+    { reader, chunker, embedder, cache: null, store, logger: quiet },
+    { scope: { repo: 'dump', ref: 'dump' }, commit: null, planSource: 'scan' },
+  );
+  await store.close();
+} finally {
+  await embedder.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+const chunks = [...points.values()].map((p) => {
+  const text = textsByHash.get(p.contentHash);
+  if (text === undefined) throw new Error(`no embedded text recorded for ${p.path}:${p.startLine}`);
+  return {
+    path: p.path,
+    startLine: p.startLine,
+    endLine: p.endLine,
+    ids: tokenizer.encode(text, maxTokens).ids,
+  };
+});
+const suite = parseEvalSuite(readFileSync(positionals[0], 'utf8'), positionals[0]);
+const queries = suite.map((q) => ({
+  ids: tokenizer.encode(model.info.queryPrefix + q.query, maxTokens).ids,
+  relevant: q.relevant.map((r) => ({
+    path: r.path,
+    startLine: r.startLine ?? null,
+    endLine: r.endLine ?? null,
+  })),
+}));
+writeFileSync(
+  values.out,
+  JSON.stringify({ model: `${model.info.id}@${model.info.revision}`, chunks, queries }),
+);
+process.stderr.write(`${chunks.length} chunks, ${queries.length} queries → ${values.out}\n`);
