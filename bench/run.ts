@@ -6,7 +6,7 @@
  * `--only` left in place.
  *
  * Options:
- *   --only <ids>      comma-separated subset of: chunk, embed, reindex, incremental, query, rss, action, load
+ *   --only <ids>      comma-separated subset of: chunk, embed, reindex, incremental, query, rss, action, load, quality
  *   --quick           small inputs (smoke run); writes bench/.work/BENCHMARKS.quick.md unless --out
  *   --out <file>      output file (default BENCHMARKS.md, or the quick file with --quick)
  *   --go-src <dir>    the real repository (default /usr/share/go-1.19/src)
@@ -34,12 +34,13 @@ import { runChunk } from './suites/chunk.js';
 import { runEmbed } from './suites/embed.js';
 import { runIncremental } from './suites/incremental.js';
 import { runLoad } from './suites/load.js';
+import { runQuality } from './suites/quality.js';
 import { runQuery } from './suites/query.js';
 import { runReindex } from './suites/reindex.js';
 import { runRss } from './suites/rss.js';
 
 /** Benchmark ids, in run and document order. */
-export const BENCHMARKS = ['chunk', 'embed', 'reindex', 'incremental', 'query', 'rss', 'load', 'action'] as const;
+export const BENCHMARKS = ['chunk', 'embed', 'reindex', 'incremental', 'query', 'rss', 'load', 'action', 'quality'] as const;
 /** One benchmark id. */
 export type BenchId = (typeof BENCHMARKS)[number];
 
@@ -52,6 +53,7 @@ const RUNNERS: Record<BenchId, { title: string; run: (ctx: BenchContext) => Prom
   rss: { title: '6. Peak RSS while indexing the real repository (CLI, model loaded)', run: runRss, usesCli: true },
   action: { title: '8. GitHub Action end to end (dist/action/index.js, embedded store)', run: runAction, usesCli: true },
   load: { title: '7. Load: autocannon against `codeidx serve` (100 connections, 30 s)', run: runLoad, usesCli: false },
+  quality: { title: '9. Retrieval quality and throughput of the built-in model (codeidx eval)', run: runQuality, usesCli: false },
 };
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

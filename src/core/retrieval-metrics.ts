@@ -130,3 +130,39 @@ export function meanScores(scores: readonly QueryScores[]): MeanScores {
 export function matchRanking(hits: readonly LocatedChunk[], relevant: readonly RelevantLocation[]): number[][] {
   return hits.map((h) => relevant.flatMap((loc, i) => (matchesLocation(h, loc) ? [i] : [])));
 }
+
+/** Mean and standard error of a paired difference (the same queries scored two ways). */
+export interface PairedDifference {
+  /** Mean of a − b over the queries both runs scored. */
+  readonly mean: number;
+  /** Standard error of that mean: sample standard deviation (n − 1) / √n. NaN when n < 2. */
+  readonly se: number;
+  /** Queries in both runs. */
+  readonly n: number;
+}
+
+/**
+ * Paired difference of reciprocal ranks, a − b, over the queries both runs scored (matched by `line`).
+ * Ranks are 1-based; 0 means no relevant hit in the top k (reciprocal rank 0), as in `EvalRun.perQuery`.
+ * Pairing removes the variance between queries, so a difference of MRRs can be told from noise: a
+ * mean within about two standard errors of 0 is not a measurable difference (the paired t-test,
+ * Smucker, Allan & Carterette, "A Comparison of Statistical Significance Tests for Information
+ * Retrieval Evaluation", CIKM 2007).
+ */
+export function pairedReciprocalRankDifference(
+  a: ReadonlyArray<{ line: number; rank: number }>,
+  b: ReadonlyArray<{ line: number; rank: number }>,
+): PairedDifference {
+  const rr = (rank: number): number => (rank === 0 ? 0 : 1 / rank);
+  const other = new Map(b.map((q) => [q.line, rr(q.rank)]));
+  const diffs: number[] = [];
+  for (const q of a) {
+    const o = other.get(q.line);
+    if (o !== undefined) diffs.push(rr(q.rank) - o);
+  }
+  const n = diffs.length;
+  if (n < 2) return { mean: n === 1 ? (diffs[0] ?? Number.NaN) : Number.NaN, se: Number.NaN, n };
+  const mean = diffs.reduce((s, d) => s + d, 0) / n;
+  const variance = diffs.reduce((s, d) => s + (d - mean) ** 2, 0) / (n - 1);
+  return { mean, se: Math.sqrt(variance / n), n };
+}

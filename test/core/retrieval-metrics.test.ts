@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { matchesLocation, matchRanking, meanScores, scoreRanking } from '../../src/core/retrieval-metrics.js';
+import {
+  matchesLocation,
+  matchRanking,
+  meanScores,
+  pairedReciprocalRankDifference,
+  scoreRanking,
+} from '../../src/core/retrieval-metrics.js';
 
 const chunk = (path: string, startLine: number, endLine: number, symbol: string | null = null, repo = 'o/r') => ({ repo, path, startLine, endLine, symbol });
 
@@ -71,5 +77,37 @@ describe('meanScores and matchRanking', () => {
   it('maps hits to the relevant locations they match', () => {
     const hits = [chunk('a.go', 1, 5), chunk('b.go', 1, 5), chunk('a.go', 6, 9)];
     expect(matchRanking(hits, [{ path: 'a.go', startLine: 7 }, { path: 'b.go' }])).toEqual([[], [1], [0]]);
+  });
+});
+
+describe('pairedReciprocalRankDifference', () => {
+  it('is the mean and standard error of per-query differences of 1/rank, over the queries both runs scored', () => {
+    // Reciprocal ranks a: 1, 1/2, 0, 1/4 (line 9 only in a); b: 1/2, 1/2, 1/5.
+    const a = [
+      { line: 1, rank: 1 },
+      { line: 2, rank: 2 },
+      { line: 3, rank: 0 },
+      { line: 9, rank: 4 },
+    ];
+    const b = [
+      { line: 3, rank: 5 },
+      { line: 1, rank: 2 },
+      { line: 2, rank: 2 },
+    ];
+    const d = pairedReciprocalRankDifference(a, b);
+    // Differences: 0.5, 0, -0.2 → mean 0.1; sample variance ((0.4)² + (0.1)² + (0.3)²) / 2 = 0.13.
+    expect(d.n).toBe(3);
+    expect(d.mean).toBeCloseTo(0.1, 12);
+    expect(d.se).toBeCloseTo(Math.sqrt(0.13 / 3), 12);
+    const reversed = pairedReciprocalRankDifference(b, a);
+    expect(reversed.mean).toBeCloseTo(-0.1, 12);
+    expect(reversed.se).toBeCloseTo(d.se, 12);
+  });
+
+  it('gives NaN for the standard error with fewer than two shared queries, never a made-up 0', () => {
+    expect(pairedReciprocalRankDifference([{ line: 1, rank: 1 }], [{ line: 1, rank: 2 }])).toEqual({ mean: 0.5, se: Number.NaN, n: 1 });
+    const none = pairedReciprocalRankDifference([{ line: 1, rank: 1 }], [{ line: 2, rank: 1 }]);
+    expect(none.n).toBe(0);
+    expect(none.mean).toBeNaN();
   });
 });
