@@ -38,6 +38,18 @@ if (positionals.length !== 1 || !values.source || !values.out) {
   process.stderr.write('usage: dump-suite.ts SUITE.jsonl --source DIR --out FILE.json\n');
   process.exit(2);
 }
+const suite = parseEvalSuite(readFileSync(positionals[0], 'utf8'), positionals[0]);
+// The training script matches by path and lines only; a location named by its symbol alone would
+// silently count the whole file.
+const symbolOnly = suite.find((q) =>
+  q.relevant.some((r) => r.symbol !== undefined && r.startLine === undefined),
+);
+if (symbolOnly) {
+  process.stderr.write(
+    `error: suite line ${symbolOnly.line} names a relevant location by symbol only; resolve its lines first (scripts/resolve-suite-lines.ts)\n`,
+  );
+  process.exit(2);
+}
 const quiet = createStderrLogger('warn', (t) => process.stderr.write(t));
 
 const model = await resolveBuiltinModel();
@@ -107,7 +119,6 @@ const chunks = [...points.values()].map((p) => {
     ids: tokenizer.encode(text, maxTokens).ids,
   };
 });
-const suite = parseEvalSuite(readFileSync(positionals[0], 'utf8'), positionals[0]);
 const queries = suite.map((q) => ({
   ids: tokenizer.encode(model.info.queryPrefix + q.query, maxTokens).ids,
   relevant: q.relevant.map((r) => ({
