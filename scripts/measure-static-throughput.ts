@@ -10,31 +10,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openSourceReader } from '../src/adapters/fs/open-source-reader.js';
 import { loadModelDirectory } from '../src/adapters/hf/model-resolver.js';
 import { OnnxEmbedder } from '../src/adapters/onnx/onnx-embedder.js';
 import { resolveBuiltinModel } from '../src/adapters/static-model/builtin-model.js';
-import { TreeSitterChunker } from '../src/adapters/tree-sitter/tree-sitter-chunker.js';
-import { classifyFile } from '../src/core/file-filter.js';
+import { createStderrLogger } from '../src/cli/stderr-logger.js';
+import { chunkTexts } from './lib/chunk-texts.js';
 import { ensureSyntheticModel } from './make-synthetic-model.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
-
-async function chunkTexts(source: string, embedder: OnnxEmbedder, limit: number): Promise<string[]> {
-  const reader = await openSourceReader(source);
-  const chunker = new TreeSitterChunker({ tokenCounter: embedder.tokenCounter, maxTokens: Math.min(embedder.info.maxTokens, 512) });
-  const texts: string[] = [];
-  for (const f of (await reader.listFiles()).files.sort((a, b) => a.path.localeCompare(b.path))) {
-    const c = classifyFile(f.path, await reader.readFile(f.path));
-    if (c.kind !== 'ok') continue;
-    for (const chunk of await chunker.chunk(c.file)) texts.push(chunk.embedText);
-    if (texts.length >= limit) break;
-  }
-  await chunker.dispose();
-  return texts.slice(0, limit);
 }
 
 async function measure(embedder: OnnxEmbedder, texts: string[]): Promise<{ chunks: number; seconds: number; perSecond: number }> {
@@ -51,8 +36,9 @@ async function main(): Promise<void> {
   const staticModel = await OnnxEmbedder.create(await resolveBuiltinModel(), { device: 'cpu', intraOpThreads: threads });
   const minilmDir = ensureSyntheticModel('minilm');
   const minilm = await OnnxEmbedder.create(await loadModelDirectory(minilmDir), { device: 'cpu', intraOpThreads: threads });
-  const staticTexts = await chunkTexts(source, staticModel, Number(arg('chunks', '2000')));
-  const minilmTexts = await chunkTexts(source, minilm, Number(arg('minilm-chunks', '128')));
+  const logger = createStderrLogger('warn');
+  const staticTexts = await chunkTexts(source, staticModel, Number(arg('chunks', '2000')), logger);
+  const minilmTexts = await chunkTexts(source, minilm, Number(arg('minilm-chunks', '128')), logger);
   const s = await measure(staticModel, staticTexts);
   const m = await measure(minilm, minilmTexts);
   const result = {

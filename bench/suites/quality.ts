@@ -16,17 +16,16 @@
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSourceReader } from '../../src/adapters/fs/open-source-reader.js';
 import { loadModelDirectory } from '../../src/adapters/hf/model-resolver.js';
 import { OnnxEmbedder } from '../../src/adapters/onnx/onnx-embedder.js';
 import { BUILTIN_MODEL_ID, resolveBuiltinModel } from '../../src/adapters/static-model/builtin-model.js';
 import { openEvalEmbedder } from '../../src/cli/eval-command.js';
 import { createChunker, NO_MODEL } from '../../src/cli/wiring.js';
-import { classifyFile } from '../../src/core/file-filter.js';
 import { pairedReciprocalRankDifference, type PairedDifference } from '../../src/core/retrieval-metrics.js';
 import type { SearchMode } from '../../src/core/types.js';
 import { parseEvalSuite } from '../../src/eval/eval-suite.js';
 import { runEval, type EvalResult, type EvalRun } from '../../src/eval/run-eval.js';
+import { chunkTexts } from '../../scripts/lib/chunk-texts.js';
 import type { BenchContext } from '../lib/context.js';
 import { table, type SectionResult, type Verdict } from '../lib/report.js';
 import { fmt, median } from '../lib/stats.js';
@@ -93,25 +92,6 @@ function metricsTable(result: EvalResult): string {
     .map((ix) => `${ix.model}: ${ix.chunks.toLocaleString('en-US')} chunks`)
     .join(', ');
   return `${table(['model', 'mode', 'MRR@10', 'R@1', 'R@5', 'R@10', 'nDCG@10', 'scored'], rows)}\n\n${result.queries} queries; ${chunks}.`;
-}
-
-async function chunkTexts(
-  source: string,
-  embedder: OnnxEmbedder,
-  limit: number,
-  ctx: BenchContext,
-): Promise<string[]> {
-  const reader = await openSourceReader(source);
-  const chunker = createChunker(embedder, ctx.logger);
-  const texts: string[] = [];
-  for (const f of (await reader.listFiles()).files.sort((a, b) => a.path.localeCompare(b.path))) {
-    const c = classifyFile(f.path, await reader.readFile(f.path));
-    if (c.kind !== 'ok') continue;
-    for (const chunk of await chunker.chunk(c.file)) texts.push(chunk.embedText);
-    if (texts.length >= limit) break;
-  }
-  await chunker.dispose();
-  return texts.slice(0, limit);
 }
 
 async function chunksPerSecond(embedder: OnnxEmbedder, texts: readonly string[]): Promise<number> {
@@ -197,8 +177,8 @@ export async function runQuality(ctx: BenchContext): Promise<SectionResult> {
     intraOpThreads: 1,
   });
   try {
-    const staticTexts = await chunkTexts(hono, staticModel, ctx.options.quick ? 500 : 6000, ctx);
-    const minilmTexts = await chunkTexts(hono, minilm, ctx.options.quick ? 8 : 64, ctx);
+    const staticTexts = await chunkTexts(hono, staticModel, ctx.options.quick ? 500 : 6000, ctx.logger);
+    const minilmTexts = await chunkTexts(hono, minilm, ctx.options.quick ? 8 : 64, ctx.logger);
     await staticModel.embedDocuments(staticTexts.slice(0, 8));
     await minilm.embedDocuments(minilmTexts.slice(0, 2));
     const rounds: Array<{ s: number; m: number }> = [];
