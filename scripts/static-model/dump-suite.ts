@@ -21,13 +21,12 @@ import { OnnxEmbedder } from '../../src/adapters/onnx/onnx-embedder.js';
 import { SqliteVectorStore } from '../../src/adapters/sqlite/sqlite-vector-store.js';
 import { resolveBuiltinModel } from '../../src/adapters/static-model/builtin-model.js';
 import { HfTokenizer } from '../../src/adapters/tokenizer/hf-tokenizer.js';
-import { TreeSitterChunker } from '../../src/adapters/tree-sitter/tree-sitter-chunker.js';
 import { createStderrLogger } from '../../src/cli/stderr-logger.js';
-import { MAX_CHUNK_TOKENS } from '../../src/cli/wiring.js';
+import { createChunker } from '../../src/cli/wiring.js';
+import { embedHeader } from '../../src/core/build-chunk.js';
 import { sha256Hex } from '../../src/core/identity.js';
 import { indexTree } from '../../src/core/index-pipeline.js';
-import type { Embedder, VectorStore } from '../../src/core/ports.js';
-import type { Point } from '../../src/core/types.js';
+import type { StoredChunk } from '../../src/core/ports.js';
 import { parseEvalSuite } from '../../src/eval/eval-suite.js';
 
 const { values, positionals } = parseArgs({
@@ -55,67 +54,40 @@ const quiet = createStderrLogger('warn', (t) => process.stderr.write(t));
 const model = await resolveBuiltinModel();
 const tokenizer = HfTokenizer.fromDirectory(model.dir);
 const maxTokens = model.info.maxTokens;
-const inner = await OnnxEmbedder.create(model, { device: 'cpu', logger: quiet, intraOpThreads: 1 });
-const textsByHash = new Map<string, string>();
-const embedder: Embedder = {
-  info: inner.info,
-  device: inner.device,
-  tokenCounter: inner.tokenCounter,
-  embedDocuments(texts, onBatch) {
-    for (const t of texts) textsByHash.set(sha256Hex(t), t);
-    return inner.embedDocuments(texts, onBatch);
-  },
-  embedQuery: (t) => inner.embedQuery(t),
-  close: () => inner.close(),
-};
-const points = new Map<string, Point>();
+const embedder = await OnnxEmbedder.create(model, { device: 'cpu', logger: quiet, intraOpThreads: 1 });
+const scope = { repo: 'dump', ref: 'dump' };
 const dir = mkdtempSync(join(tmpdir(), 'codeidx-dump-'));
+let stored: StoredChunk[];
 try {
-  const sqlite = await SqliteVectorStore.open({
+  const store = await SqliteVectorStore.open({
     path: join(dir, 'dump.db'),
-    space: { modelId: inner.info.id, revision: inner.info.revision, dims: inner.info.dims },
+    space: { modelId: embedder.info.id, revision: embedder.info.revision, dims: embedder.info.dims },
     logger: quiet,
   });
-  const store = new Proxy(sqlite, {
-    get(target, prop, receiver) {
-      if (prop === 'upsert') {
-        return async (ps: readonly Point[]) => {
-          for (const p of ps) points.set(p.id, p);
-          await target.upsert(ps);
-        };
-      }
-      if (prop === 'deleteByIds') {
-        return async (ids: readonly string[]) => {
-          for (const id of ids) points.delete(id);
-          await target.deleteByIds(ids);
-        };
-      }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  }) as VectorStore;
-  const reader = await openSourceReader(resolve(values.source), {});
-  const chunker = new TreeSitterChunker({
-    tokenCounter: inner.tokenCounter,
-    maxTokens: Math.min(maxTokens, MAX_CHUNK_TOKENS),
-    logger: quiet,
-  });
-  await indexTree(
-    { reader, chunker, embedder, cache: null, store, logger: quiet },
-    { scope: { repo: 'dump', ref: 'dump' }, commit: null, planSource: 'scan' },
-  );
-  await store.close();
+  try {
+    const reader = await openSourceReader(resolve(values.source), {});
+    await indexTree(
+      { reader, chunker: createChunker(embedder, quiet), embedder, cache: null, store, logger: quiet },
+      { scope, commit: null, planSource: 'scan' },
+    );
+    // Read back what was indexed; the embedded text is the header of the path and scope line + the code.
+    const paths = [...(await store.indexedFiles(scope)).keys()].sort();
+    stored = [...(await store.chunksOfPaths(scope, paths)).values()].flat();
+  } finally {
+    await store.close();
+  }
 } finally {
   await embedder.close();
   rmSync(dir, { recursive: true, force: true });
 }
-const chunks = [...points.values()].map((p) => {
-  const text = textsByHash.get(p.contentHash);
-  if (text === undefined) throw new Error(`no embedded text recorded for ${p.path}:${p.startLine}`);
+const chunks = stored.map((c) => {
+  const text = embedHeader(c.path, c.scope) + c.text;
+  if (sha256Hex(text) !== c.contentHash)
+    throw new Error(`${c.path}:${c.startLine}: the rebuilt text is not the embedded one`);
   return {
-    path: p.path,
-    startLine: p.startLine,
-    endLine: p.endLine,
+    path: c.path,
+    startLine: c.startLine,
+    endLine: c.endLine,
     ids: tokenizer.encode(text, maxTokens).ids,
   };
 });

@@ -10,14 +10,13 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { OnnxEmbedder } from '../adapters/onnx/onnx-embedder.js';
 import { BUILTIN_MODEL_ID, resolveBuiltinModel } from '../adapters/static-model/builtin-model.js';
-import { TreeSitterChunker } from '../adapters/tree-sitter/tree-sitter-chunker.js';
 import { ConfigError } from '../core/errors.js';
 import type { Embedder } from '../core/ports.js';
 import type { SearchMode } from '../core/types.js';
 import { parseEvalSuite } from '../eval/eval-suite.js';
 import { formatEvalTable, runEval } from '../eval/run-eval.js';
 import { createStderrLogger } from './stderr-logger.js';
-import { estimatedTokenCounter, MAX_CHUNK_TOKENS, NO_MODEL, openEmbedder } from './wiring.js';
+import { createChunker, NO_MODEL, openEmbedder } from './wiring.js';
 
 /** The part of the CLI's io the command uses (a `CliIo` fits). */
 export interface EvalCommandIo {
@@ -104,12 +103,7 @@ export function registerEvalCommand(program: Command, io: EvalCommandIo, result:
         {
           logger,
           openEmbedder: (spec) => openEvalEmbedder(spec, { device: flags.device, logger, ...(flags.threads !== undefined ? { threads: flags.threads } : {}) }),
-          createChunker: (embedder) =>
-            new TreeSitterChunker({
-              tokenCounter: embedder?.tokenCounter ?? estimatedTokenCounter,
-              maxTokens: Math.min(embedder?.info.maxTokens ?? 256, MAX_CHUNK_TOKENS),
-              logger,
-            }),
+          createChunker: (embedder) => createChunker(embedder, logger),
         },
       );
       const json = `${JSON.stringify(report, null, 2)}\n`;
