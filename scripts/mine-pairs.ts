@@ -2,7 +2,7 @@
  * Mines (docstring, code) pairs for training and evaluating `codeidx-static`, with the project's own
  * walker (`openSourceReader`), file filter (`classifyFile`) and chunker (`TreeSitterChunker`).
  *
- *   npx tsx scripts/mine-pairs.ts [--out .data] [--limit-units N] [--valid-suite] [--npm-only FILE] [--suite1 FILE]
+ *   npx tsx scripts/mine-pairs.ts [--out .data] [--limit-units N] [--valid-suite] [--train-suite] [--npm-only FILE] [--suite1 FILE]
  *   npx tsx scripts/mine-pairs.ts --extra go                    # → pairs/extra-go.jsonl
  *   npx tsx scripts/mine-pairs.ts --extra python,npm [--npm-root /tmp/corpus/node_modules]
  *
@@ -41,6 +41,10 @@
  *   valid-corpus/ (every source file of the valid units, mined docstrings removed) and
  *   suite-valid.jsonl (every valid pair as a query; under --out, never in eval/). Suites 1 and 2 are
  *   test data; candidates are compared on this suite.
+ * - with `--train-suite`, the same from the train split: train-corpus/ and suite-train.jsonl, whose
+ *   dump (scripts/static-model/dump-suite.ts) gives `train-static-model.py --file-negs` the neighbours
+ *   of each training function as the suites index them. Mine it into another --out (with --suite1
+ *   FILE) to leave .data and eval/ as they are.
  * - base npm units are only the packages listed in scripts/static-model/npm-base-packages.txt (one a
  *   line; `--npm-only FILE` names another list): the top-level packages of the package-lock.json the
  *   committed suite 1 was mined from, so that the splits and suite 1 are reproduced byte for byte after
@@ -403,6 +407,9 @@ async function main(): Promise<void> {
   const extra = extraArg >= 0 ? (args[extraArg + 1] ?? '').split(',').filter((x) => x !== '') : null;
   const npmRootArg = args.indexOf('--npm-root');
   const validSuite = args.includes('--valid-suite');
+  // --train-suite: the same for the train split (train-corpus/, suite-train.jsonl): the chunks a suite
+  // ranks a query against, most of them undocumented code, for training with suite-like negatives.
+  const trainSuite = args.includes('--train-suite');
   const npmOnlyArg = args.indexOf('--npm-only');
   // Base npm units: the packages listed in scripts/static-model/npm-base-packages.txt (the top-level
   // packages of the package-lock.json suite 1 was mined from), so that dependencies added to the
@@ -422,6 +429,8 @@ async function main(): Promise<void> {
   const validCorpus = join(out, 'valid-corpus');
   if (extra === null) rmSync(corpus, { recursive: true, force: true });
   if (extra === null && validSuite) rmSync(validCorpus, { recursive: true, force: true });
+  const trainCorpus = join(out, 'train-corpus');
+  if (extra === null && trainSuite) rmSync(trainCorpus, { recursive: true, force: true });
 
   // Test units first: a duplicate of a test pair is dropped from train, never the reverse.
   const order: Record<Split, number> = { test: 0, valid: 1, train: 2 };
@@ -457,6 +466,7 @@ async function main(): Promise<void> {
   const counts: Record<string, number> = {};
   const testPairs: Pair[] = [];
   const validPairs: Pair[] = [];
+  const trainPairs: Pair[] = [];
   let files = 0;
   const t0 = performance.now();
   for (const [ui, unit] of units.entries()) {
@@ -535,14 +545,15 @@ async function main(): Promise<void> {
         counts[`${split}:${unit.source}`] = (counts[`${split}:${unit.source}`] ?? 0) + 1;
         if (split === 'test') testPairs.push(pair);
         if (split === 'valid' && extra === null) validPairs.push(pair);
+        if (split === 'train' && extra === null) trainPairs.push(pair);
       }
       if (split === 'test') {
         const target = join(corpus, path);
         mkdirSync(dirname(target), { recursive: true });
         writeFileSync(target, fileLines.filter((_, l) => !removed.has(l)).join('\n'));
       }
-      if (split === 'valid' && validSuite && extra === null) {
-        const target = join(validCorpus, path);
+      if ((split === 'valid' && validSuite && extra === null) || (split === 'train' && trainSuite && extra === null)) {
+        const target = join(split === 'valid' ? validCorpus : trainCorpus, path);
         mkdirSync(dirname(target), { recursive: true });
         writeFileSync(target, fileLines.filter((_, l) => !removed.has(l)).join('\n'));
       }
@@ -579,6 +590,14 @@ async function main(): Promise<void> {
       valid.map((p) => JSON.stringify({ query: p.query, relevant: [{ path: p.path, startLine: p.startLine, endLine: p.endLine, symbol: p.symbol }] })).join('\n') + '\n',
     );
     process.stderr.write(`wrote ${join(out, 'suite-valid.jsonl')} (${valid.length} queries) and ${validCorpus}\n`);
+  }
+  if (trainSuite) {
+    const train = [...trainPairs].sort((a, b) => a.id.localeCompare(b.id));
+    writeFileSync(
+      join(out, 'suite-train.jsonl'),
+      train.map((p) => JSON.stringify({ query: p.query, relevant: [{ path: p.path, startLine: p.startLine, endLine: p.endLine, symbol: p.symbol }] })).join('\n') + '\n',
+    );
+    process.stderr.write(`wrote ${join(out, 'suite-train.jsonl')} (${train.length} queries) and ${trainCorpus}\n`);
   }
   const summary = { units: units.length, files, counts, testPairs: testPairs.length, suite1: chosen.length, seconds: Math.round((performance.now() - t0) / 1000) };
   writeFileSync(join(out, 'pairs', 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

@@ -51,16 +51,17 @@ SPECIAL = [0, 100, 101, 102, 103]  # [PAD] [UNK] [CLS] [SEP] [MASK]
 
 def load(path, limit=None, meta=None):
     """Token ids of (query, code) pairs; `meta` (a list) receives (unit, path) of each kept pair."""
-    qs, cs, ms = [], [], []
+    qs, cs, ms, known = [], [], [], []
     with open(path, encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
-            qs.append(strip_special(r["queryIds"]))
+            qs.append(strip_special(r["queryIds"], query=True))
             cs.append(strip_special(r["codeIds"]))
-            ms.append((r.get("unit", ""), r.get("path", "")))
+            known.append(any(t not in SPECIAL_SET for t in r["queryIds"]) and any(t not in SPECIAL_SET for t in r["codeIds"]))
+            ms.append((r.get("unit", ""), r.get("path", ""), r.get("startLine"), r.get("endLine")))
             if limit and len(qs) >= limit:
                 break
-    keep = [i for i in range(len(qs)) if qs[i].ids and cs[i].ids]
+    keep = [i for i in range(len(qs)) if known[i]]
     if meta is not None:
         meta.extend(ms[i] for i in keep)
     return [qs[i] for i in keep], [cs[i] for i in keep]
@@ -128,6 +129,22 @@ def mine_hard_negatives(qs, cs, meta, k):
     return out
 
 
+def file_negatives(meta, suite_path):
+    """For each pair, the chunks of its own file in a suite dump of the train split (scripts/mine-pairs.ts
+    --train-suite, then dump-suite.ts) whose lines do not overlap the pair's function: its neighbours as
+    the suites' index holds them (undocumented functions, types, other documented functions), which a
+    suite ranks the query against. Returns (chunk Seqs, candidate chunk indices per pair)."""
+    chunks, locs, _, _ = load_suite(suite_path)
+    by_path = {}
+    for i, (path, _, _) in enumerate(locs):
+        by_path.setdefault(path, []).append(i)
+    cands = []
+    for m in meta:
+        path, start, end = m[1], m[2], m[3]
+        cands.append([i for i in by_path.get(path, []) if start is None or locs[i][2] < start or locs[i][1] > end])
+    return chunks, cands
+
+
 def unit_mrr(model, qs, cs, meta):
     """Validation MRR within units: each query ranked against the code chunks of its own unit only
     (closer to the suite, which ranks against all chunks of the same packages)."""
@@ -162,10 +179,28 @@ class Seq:
         self.pos = pos
 
 
-def strip_special(ids):
-    """Seq of `ids` (with [CLS]/[SEP]) without the special tokens, positions kept."""
+MARKER = 0  # --query-marker: a vocabulary id inserted after [CLS] in every query (0 = none)
+BIGRAMS = 0  # --bigrams: hashed bigram buckets, rows VOCAB.. VOCAB + BIGRAMS - 1 of the table (0 = none)
+
+
+def bigram_row(a, b):
+    """Table row of the bigram (a, b) of adjacent ids: VOCAB + (a * VOCAB + b) mod BIGRAMS."""
+    return VOCAB + (a * VOCAB + b) % BIGRAMS
+
+
+def strip_special(ids, query=False):
+    """Seq of `ids` (with [CLS]/[SEP]) without the special tokens, positions kept; with --query-marker
+    a query gets the marker after [CLS]; with --bigrams every adjacent pair (specials included, so
+    [CLS] x and x [SEP] count) adds its hashed bigram row at the position of its first id."""
+    if MARKER and query:
+        ids = list(ids[:1]) + [MARKER] + list(ids[1:])
     keep = [(t, min(p, MAX_POS - 1)) for p, t in enumerate(ids) if t not in SPECIAL_SET]
-    return Seq([t for t, _ in keep], [p for _, p in keep])
+    toks, pos = [t for t, _ in keep], [p for _, p in keep]
+    if BIGRAMS:
+        for p in range(len(ids) - 1):
+            toks.append(bigram_row(ids[p], ids[p + 1]))
+            pos.append(min(p, MAX_POS - 1))
+    return Seq(toks, pos)
 
 
 def bag(seqs, drop=0.0, rng=None):
@@ -175,7 +210,7 @@ def bag(seqs, drop=0.0, rng=None):
         offsets.append(len(flat))
         ids, ps = s.ids, s.pos
         if drop > 0 and ids:
-            kept = [j for j in range(len(ids)) if rng.random() >= drop]
+            kept = [j for j in range(len(ids)) if rng.random() >= drop or ids[j] == MARKER]
             if kept:
                 ids, ps = [ids[j] for j in kept], [ps[j] for j in kept]
         flat.extend(ids)
@@ -192,8 +227,9 @@ class Encoder(torch.nn.Module):
         self.mlp_out = torch.nn.Parameter(torch.zeros(mlp, dims)) if mlp else None
         # log of a weight per token position (0 = [CLS]); exp(0) = 1 is plain sum pooling
         self.log_pos = torch.nn.Parameter(torch.zeros(MAX_POS)) if pos_weights else None
-        self.query = torch.nn.Parameter(torch.randn(VOCAB, dims) * (1.0 / math.sqrt(dims)))
-        self.code = self.query if tables == "shared" else torch.nn.Parameter(torch.randn(VOCAB, dims) * (1.0 / math.sqrt(dims)))
+        rows = VOCAB + BIGRAMS
+        self.query = torch.nn.Parameter(torch.randn(rows, dims) * (1.0 / math.sqrt(dims)))
+        self.code = self.query if tables == "shared" else torch.nn.Parameter(torch.randn(rows, dims) * (1.0 / math.sqrt(dims)))
         self.log_scale = torch.nn.Parameter(torch.tensor(math.log(20.0)))
 
     def encode(self, table, seqs, drop=0.0, rng=None):
@@ -227,7 +263,7 @@ def load_suite(path):
         d = json.load(f)
     chunks = [strip_special(c["ids"]) for c in d["chunks"]]
     locs = [(c["path"], c["startLine"], c["endLine"]) for c in d["chunks"]]
-    queries = [strip_special(q["ids"]) for q in d["queries"]]
+    queries = [strip_special(q["ids"], query=True) for q in d["queries"]]
     relevant = [[(r["path"], r["startLine"], r["endLine"]) for r in q["relevant"]] for q in d["queries"]]
     return chunks, locs, queries, relevant
 
@@ -375,9 +411,19 @@ def main():
     ap.add_argument("--suite-ids", default=None, help="validation suite dumped by scripts/static-model/dump-suite.ts (e.g. .data/suite-valid.ids.json); its MRR@10 is logged at every check")
     ap.add_argument("--mlp", type=int, default=0, help="hidden size of a residual MLP after pooling (0 = none)")
     ap.add_argument("--pos-weights", action="store_true", help="learn a weight per token position (weighted sum pooling)")
+    ap.add_argument("--query-marker", type=int, default=0, help="vocabulary id inserted after [CLS] in every query, e.g. 1 = [unused0] (query/code asymmetry through the shared table)")
+    ap.add_argument("--bigrams", type=int, default=0, help="hashed bigram buckets added to the table (0 = none)")
+    ap.add_argument("--file-negs", type=int, default=0, help="K same-file negatives per pair from --train-suite-ids (0 = none)")
+    ap.add_argument("--train-suite-ids", default=None, help="the train split dumped like the validation suite (mine-pairs.ts --train-suite + dump-suite.ts)")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--metrics", default=".data/train-metrics.json")
     args = ap.parse_args()
+    global MARKER, BIGRAMS
+    MARKER, BIGRAMS = args.query_marker, args.bigrams
+    if (MARKER or BIGRAMS) and not args.no_export:
+        sys.exit("--query-marker and --bigrams are experiments (see MODEL_CARD.md): run them with --no-export; the ONNX export and the tokenizer do not implement them")
+    if args.file_negs and not args.train_suite_ids:
+        sys.exit("--file-negs needs --train-suite-ids (npx tsx scripts/mine-pairs.ts --out DIR --train-suite, then scripts/static-model/dump-suite.ts DIR/suite-train.jsonl --source DIR/train-corpus --out FILE)")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -396,6 +442,11 @@ def main():
         th = time.time()
         hard = mine_hard_negatives(tq, tc, tmeta, args.hard_negs)
         print(f"hard negatives: {args.hard_negs} per query, {int((hard >= 0).sum())} mined in {time.time() - th:.0f} s", flush=True)
+    fneg = None
+    if args.file_negs > 0:
+        fchunks, fcands = file_negatives(tmeta, args.train_suite_ids)
+        fneg = (fchunks, fcands)
+        print(f"file negatives: {sum(1 for c in fcands if c)} pairs have some, {sum(len(c) for c in fcands)} candidates", flush=True)
     print(f"train {len(tq)} pairs, valid {len(vq)} pairs, loaded in {time.time() - t0:.0f} s", flush=True)
 
     model = Encoder(args.dims, args.tables, args.pos_weights, args.mlp)
@@ -435,7 +486,21 @@ def main():
             temp = model.log_scale.exp().clamp(max=100.0)
             logits = (q @ c.T) * temp
             labels = torch.arange(len(idx))
-            if hard is not None:
+            if fneg is not None:
+                # Extra code columns for the query→code loss: K chunks of each query's own file that
+                # are not its function (shared by the whole batch, like in-batch negatives).
+                negs = []
+                for j in idx:
+                    cand = fneg[1][j]
+                    if cand:
+                        negs.extend(rng.sample(cand, min(args.file_negs, len(cand))))
+                if negs:
+                    cn = model.encode(model.code, [fneg[0][k] for k in negs], args.drop, rng)
+                    q2c = torch.cat([logits, (q @ cn.T) * temp], dim=1)
+                else:
+                    q2c = logits
+                loss = (F.cross_entropy(q2c, labels) + F.cross_entropy(logits.T, labels)) / 2
+            elif hard is not None:
                 # Extra code columns for the query→code loss: each query's mined in-unit hard negatives
                 # (a negative that is itself in the batch stays as an in-batch column only).
                 in_batch = set(idx)

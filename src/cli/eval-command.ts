@@ -11,6 +11,7 @@ import { Command, Option } from 'commander';
 import { OnnxEmbedder } from '../adapters/onnx/onnx-embedder.js';
 import { BUILTIN_MODEL_ID, resolveBuiltinModel } from '../adapters/static-model/builtin-model.js';
 import { ConfigError } from '../core/errors.js';
+import type { FusionWeights } from '../core/fusion.js';
 import type { Embedder } from '../core/ports.js';
 import type { SearchMode } from '../core/types.js';
 import { parseEvalSuite } from '../eval/eval-suite.js';
@@ -37,6 +38,8 @@ interface EvalFlags {
   device: 'auto' | 'cpu' | 'cuda';
   threads?: number;
   quiet?: boolean;
+  rrfK?: number;
+  rrfWeights?: FusionWeights;
 }
 
 const MODES: readonly SearchMode[] = ['lexical', 'semantic', 'hybrid'];
@@ -56,6 +59,22 @@ export async function openEvalEmbedder(
     return OnnxEmbedder.create(await resolveBuiltinModel(), { device: options.device, logger: options.logger, ...threads });
   }
   return openEmbedder({ model: spec, explicit: true, device: options.device, logger: options.logger, ...(options.threads !== undefined ? { threads: options.threads } : {}) });
+}
+
+/** `--rrf-k`: an integer 0..1000 (Qdrant takes k + 1, an integer). */
+function parseRrfK(value: string): number {
+  const k = Number(value);
+  if (!Number.isInteger(k) || k < 0 || k > 1000) throw new ConfigError(`--rrf-k must be an integer from 0 to 1000, got "${value}"`);
+  return k;
+}
+
+/** `--rrf-weights semantic,lexical`: two numbers > 0 (at most 100). */
+function parseRrfWeights(value: string): FusionWeights {
+  const parts = value.split(',').map((p) => Number(p.trim()));
+  if (parts.length !== 2 || parts.some((w) => !Number.isFinite(w) || w <= 0 || w > 100)) {
+    throw new ConfigError(`--rrf-weights must be two numbers above 0 (at most 100), semantic then lexical, e.g. 1,0.5; got "${value}"`);
+  }
+  return { semantic: parts[0], lexical: parts[1] };
 }
 
 /**
@@ -78,6 +97,8 @@ export function registerEvalCommand(program: Command, io: EvalCommandIo, result:
       if (!Number.isInteger(n) || n < 1) throw new ConfigError('--threads must be a positive integer');
       return n;
     })
+    .option('--rrf-k <n>', "hybrid mode's RRF constant k, instead of the model's (codeidx-model.json `fusion`, default 60)", parseRrfK)
+    .option('--rrf-weights <semantic,lexical>', "hybrid mode's weights of the kNN and BM25 lists, e.g. 1,0.5, instead of the model's", parseRrfWeights)
     .option('--per-query', 'include the rank of each query in the JSON')
     .option('--json', 'print the report as JSON instead of a table')
     .option('--out <file>', 'also write the JSON report to this file')
@@ -99,6 +120,9 @@ export function registerEvalCommand(program: Command, io: EvalCommandIo, result:
           ...(flags.repo ? { repo: flags.repo } : {}),
           ...(flags.exclude ? { exclude: flags.exclude } : {}),
           perQuery: flags.perQuery === true,
+          ...(flags.rrfK !== undefined || flags.rrfWeights !== undefined
+            ? { fusion: { ...(flags.rrfK !== undefined ? { k: flags.rrfK } : {}), ...(flags.rrfWeights ? { weights: flags.rrfWeights } : {}) } }
+            : {}),
         },
         {
           logger,

@@ -4,6 +4,7 @@
  *
  * @module core/ports
  */
+import type { HybridFusion } from './fusion.js';
 import type {
   Chunk,
   EmbeddingSpace,
@@ -122,6 +123,11 @@ export interface ModelInfo {
   readonly pooling: 'mean' | 'cls';
   readonly queryPrefix: string;
   readonly documentPrefix: string;
+  /**
+   * How hybrid search should fuse this model's kNN list with BM25 (`fusion` of `codeidx-model.json`,
+   * tuned on a validation suite); absent: `DEFAULT_FUSION`.
+   */
+  readonly fusion?: HybridFusion;
 }
 
 /** Texts → unit-length float32 vectors. */

@@ -7,6 +7,7 @@
 import { LRUCache } from 'lru-cache';
 import { CodeidxError } from './errors.js';
 import { MAX_QUERY_CHARS, queryProblem } from './query-check.js';
+import { DEFAULT_FUSION, type HybridFusion } from './fusion.js';
 import type { Embedder, VectorStore } from './ports.js';
 import type { SearchFilter, SearchHit, SearchMode } from './types.js';
 
@@ -51,6 +52,11 @@ export interface SearchServiceOptions {
   readonly queryCacheSize?: number;
   /** Monotonic clock in ms, injectable for tests (default `performance.now`). */
   readonly now?: () => number;
+  /**
+   * Hybrid fusion for every query, overriding the model's own (`ModelInfo.fusion`) and the default
+   * (`codeidx eval --rrf-k/--weights` compares settings with it).
+   */
+  readonly fusion?: HybridFusion;
 }
 
 /** Runs searches against one store with one embedder. */
@@ -59,6 +65,7 @@ export class SearchService {
   private readonly embedder: Embedder | null;
   private readonly queryCache: LRUCache<string, Float32Array>;
   private readonly now: () => number;
+  private readonly fusion: HybridFusion;
   /** Query-embedding cache hits and misses since start (for /metrics and summaries). */
   readonly queryCacheStats = { hits: 0, misses: 0 };
 
@@ -67,6 +74,7 @@ export class SearchService {
     this.embedder = options.embedder;
     this.queryCache = new LRUCache({ max: options.queryCacheSize ?? 1_000 });
     this.now = options.now ?? (() => performance.now());
+    this.fusion = options.fusion ?? options.embedder?.info.fusion ?? DEFAULT_FUSION;
   }
 
   /** Whether this service can run dense (semantic) queries. */
@@ -121,7 +129,7 @@ export class SearchService {
       }
     }
     const t1 = this.now();
-    const hits = await this.store.query({ text: query, vector, mode, k, filter: request.filter ?? {} });
+    const hits = await this.store.query({ text: query, vector, mode, k, filter: request.filter ?? {}, fusion: this.fusion });
     const t2 = this.now();
     return { hits, mode, queryEmbeddingCached: cached, embedMs: t1 - t0, storeMs: t2 - t1 };
   }

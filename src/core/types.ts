@@ -4,6 +4,7 @@
  *
  * @module core/types
  */
+import type { HybridFusion } from './fusion.js';
 
 /** The kind of symbol a chunk covers. `block` is a module-level run of code; `text` a line window. */
 export type SymbolKind =
@@ -136,6 +137,8 @@ export interface StoreQuery {
   /** Number of results wanted, 1..1000. */
   readonly k: number;
   readonly filter: SearchFilter;
+  /** How `hybrid` fuses its two lists; default `DEFAULT_FUSION` (core/fusion). Ignored by the other modes. */
+  readonly fusion?: HybridFusion;
 }
 
 /** One ranked search result. `score` is the RRF score in hybrid mode, else the retriever's own score. */

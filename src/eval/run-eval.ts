@@ -18,6 +18,7 @@ import { basename, join } from 'node:path';
 import { openSourceReader } from '../adapters/fs/open-source-reader.js';
 import { SqliteVectorStore } from '../adapters/sqlite/sqlite-vector-store.js';
 import { indexTree } from '../core/index-pipeline.js';
+import { DEFAULT_FUSION, type FusionWeights, type HybridFusion } from '../core/fusion.js';
 import type { Chunker, Embedder, Logger, VectorStore } from '../core/ports.js';
 import {
   matchesLocation,
@@ -64,6 +65,11 @@ export interface EvalOptions {
   readonly perQuery?: boolean;
   /** Folder for the temporary stores (removed afterwards). Default: a new folder in os.tmpdir(). */
   readonly workDir?: string;
+  /**
+   * Hybrid fusion settings that replace the model's own (`ModelInfo.fusion`, else `DEFAULT_FUSION`)
+   * for every model: to compare settings on a suite (`codeidx eval --rrf-k/--rrf-weights`).
+   */
+  readonly fusion?: { readonly k?: number; readonly weights?: FusionWeights };
 }
 
 /** A relevant location that matched no indexed chunk. */
@@ -92,6 +98,8 @@ export interface EvalIndexStats {
   readonly files: number;
   readonly indexSeconds: number;
   readonly embedSeconds: number;
+  /** How hybrid mode fused the two lists (null for a lexical-only index). */
+  readonly fusion: HybridFusion | null;
   readonly missingLocations: readonly MissingLocation[];
   /** Queries with no findable relevant location (excluded from the means). */
   readonly excludedQueries: readonly number[];
@@ -237,6 +245,10 @@ export async function runEval(options: EvalOptions, deps: EvalDeps): Promise<Eva
               deps.logger.warn(`eval: ${zero.length} queries embed to the zero vector under ${spec} (no token the model knows; lines ${zero.slice(0, 20).join(', ')}); their semantic ranking is arbitrary`);
             }
           }
+          const modelFusion = embedder?.info.fusion ?? DEFAULT_FUSION;
+          const fusion: HybridFusion | null = embedder
+            ? { k: options.fusion?.k ?? modelFusion.k, weights: options.fusion?.weights ?? modelFusion.weights }
+            : null;
           indexes.push({
             model: spec,
             revision: embedder?.info.revision ?? null,
@@ -245,11 +257,12 @@ export async function runEval(options: EvalOptions, deps: EvalDeps): Promise<Eva
             files: report.counts.filesIndexed,
             indexSeconds,
             embedSeconds: report.timings.embed / 1000,
+            fusion,
             missingLocations: missing,
             excludedQueries: excluded,
             zeroVectorQueries: zero,
           });
-          const service = new SearchService({ store: inner, embedder });
+          const service = new SearchService({ store: inner, embedder, ...(fusion ? { fusion } : {}) });
           const modes = embedder ? options.modes : options.modes.filter((m) => m === 'lexical');
           for (const mode of modes) {
             const scores: QueryScores[] = [];
@@ -291,6 +304,7 @@ export function formatEvalTable(result: EvalResult): string {
   for (const ix of result.indexes) {
     const notes = [
       `${ix.chunks} chunks from ${ix.files} files, indexed in ${ix.indexSeconds.toFixed(1)} s (embedding ${ix.embedSeconds.toFixed(1)} s)`,
+      ix.fusion ? `hybrid: RRF k ${ix.fusion.k}, weights semantic ${ix.fusion.weights.semantic} / lexical ${ix.fusion.weights.lexical}` : '',
       ix.missingLocations.length ? `${ix.missingLocations.length} relevant locations not in the index` : '',
       ix.excludedQueries.length ? `${ix.excludedQueries.length} queries excluded` : '',
       ix.zeroVectorQueries.length ? `${ix.zeroVectorQueries.length} zero-vector queries` : '',

@@ -11,6 +11,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { VectorStoreError } from '../../src/core/errors.js';
+import { DEFAULT_FUSION, type HybridFusion } from '../../src/core/fusion.js';
 import { dirsOf, pointId, sha256Hex } from '../../src/core/identity.js';
 import type { VectorStore } from '../../src/core/ports.js';
 import {
@@ -431,6 +432,31 @@ export function describeVectorStoreConformance(
         const semanticOnly = await store.query(q('!!!', axisVector(0), 'hybrid', 3, filter));
         const semantic = await store.query(q('', axisVector(0), 'semantic', 3, filter));
         expect(semanticOnly.map((h) => h.id)).toEqual(semantic.map((h) => h.id));
+      });
+
+      it('hybrid: RRF k and per-list weights rank and score as core/fusion says', async () => {
+        const store = await open();
+        await corpus(store);
+        const filter = { repo: MAIN.repo, ref: MAIN.ref };
+        // "configure" is only in the markdown guide (lexical rank 1); axis 4 is render_page (semantic
+        // rank 1), which the lexical list does not have.
+        const query = (fusion: HybridFusion) => store.query({ ...q('configure', axisVector(4), 'hybrid', 3, filter), fusion });
+        const lexical = await store.query(q('configure', null, 'lexical', 3, filter));
+        expect(paths(lexical)).toEqual(['docs/guide.md']);
+        // Equal weights, the paper's k: the guide is in both lists and wins.
+        const paper = await query(DEFAULT_FUSION);
+        expect(paths(paper)[0]).toBe('docs/guide.md');
+        // Lexical weight 0.1, k = 1: render_page scores 1 / (1 + 1); the guide at most
+        // 1 / (1 + 2) + 1 / (1 + 1 / 0.1).
+        const semanticHeavy = await query({ k: 1, weights: { semantic: 1, lexical: 0.1 } });
+        expect(semanticHeavy[0]?.symbol).toBe('render_page');
+        expect(semanticHeavy[0]?.score).toBeCloseTo(0.5, 5);
+        const guide = semanticHeavy.find((h) => h.path === 'docs/guide.md');
+        if (guide) expect(guide.score).toBeLessThanOrEqual(1 / 3 + 1 / 11 + 1e-6);
+        // Semantic weight 0.1: the guide scores 1 / (1 + 1) plus its semantic share, render_page 1 / (1 + 10).
+        const lexicalHeavy = await query({ k: 1, weights: { semantic: 0.1, lexical: 1 } });
+        expect(lexicalHeavy[0]?.path).toBe('docs/guide.md');
+        expect(lexicalHeavy.find((h) => h.symbol === 'render_page')?.score).toBeCloseTo(1 / 11, 5);
       });
 
       const modes: readonly SearchMode[] = ['semantic', 'lexical', 'hybrid'];

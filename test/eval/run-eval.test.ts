@@ -80,5 +80,24 @@ describe('runEval', () => {
     const lexical = result.runs.find((r) => r.model === 'none');
     expect(lexical?.scores.queries).toBe(3);
     expect(formatEvalTable(result)).toMatch(/2 relevant locations not in the index; 1 queries excluded; 2 zero-vector queries/);
+    expect(fake?.fusion).toEqual({ k: 60, weights: { semantic: 1, lexical: 1 } });
+    expect(none?.fusion).toBeNull();
+  });
+
+  it("fuses hybrid with the model's fusion, or with the override of the options", async () => {
+    const queries = parseEvalSuite(JSON.stringify({ query: 'parse config', relevant: [{ path: 'src/a.ts' }] }), 's.jsonl');
+    const tuned = { k: 1, weights: { semantic: 1, lexical: 0.5 } };
+    const withFusion = (): Embedder => ({ ...fakeEmbedder(), info: { ...fakeEmbedder().info, fusion: tuned } });
+    const deps = {
+      logger,
+      openEmbedder: () => Promise.resolve(withFusion()),
+      createChunker: (e: Embedder | null) => new TreeSitterChunker({ tokenCounter: e?.tokenCounter ?? { count: (t: string) => estimateTokens(t) }, maxTokens: 256 }),
+    };
+    const own = await runEval({ suite: 's.jsonl', queries, source: dir, models: ['fake'], modes: ['hybrid'] }, deps);
+    expect(own.indexes[0]?.fusion).toEqual(tuned);
+    expect(formatEvalTable(own)).toMatch(/hybrid: RRF k 1, weights semantic 1 \/ lexical 0\.5/);
+    const overridden = await runEval({ suite: 's.jsonl', queries, source: dir, models: ['fake'], modes: ['hybrid'], fusion: { k: 7 } }, deps);
+    expect(overridden.indexes[0]?.fusion).toEqual({ k: 7, weights: tuned.weights });
+    expect(overridden.runs[0]?.scores.recall10).toBe(1);
   });
 });

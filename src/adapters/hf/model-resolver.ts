@@ -68,6 +68,16 @@ const modelConfigSchema = z.object({
   documentPrefix: z.string().default(''),
   /** ONNX graph path relative to the directory. */
   model: z.string().min(1).optional(),
+  /**
+   * How hybrid search fuses this model's kNN list with BM25 (core/fusion `HybridFusion`): RRF constant
+   * k (an integer, as Qdrant takes it) and per-list weights. Absent: `DEFAULT_FUSION`.
+   */
+  fusion: z
+    .object({
+      k: z.number().int().min(0).max(1000),
+      weights: z.object({ semantic: z.number().positive().max(100), lexical: z.number().positive().max(100) }),
+    })
+    .optional(),
 });
 
 function readJson(path: string): unknown {
@@ -115,7 +125,7 @@ export async function loadModelDirectory(dirArg: string): Promise<ResolvedModel>
     const parsed = modelConfigSchema.safeParse(readJson(configPath));
     if (!parsed.success) {
       throw new ModelError(`invalid ${configPath}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
-        hint: 'codeidx-model.json needs id, revision, dims, pooling (mean|cls), maxTokens, and optional prefixes',
+        hint: 'codeidx-model.json needs id, revision, dims, pooling (mean|cls), maxTokens, and optional prefixes and fusion ({"k": 60, "weights": {"semantic": 1, "lexical": 1}})',
       });
     }
     const c = parsed.data;
@@ -133,6 +143,7 @@ export async function loadModelDirectory(dirArg: string): Promise<ResolvedModel>
       pooling: c.pooling,
       queryPrefix: c.queryPrefix,
       documentPrefix: c.documentPrefix,
+      ...(c.fusion !== undefined ? { fusion: c.fusion } : {}),
     };
     return { info, dir, modelPath, source: 'local' };
   }

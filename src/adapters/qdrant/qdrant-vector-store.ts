@@ -21,7 +21,8 @@
  *   collection (model change) starts with no state and the old one keeps its own until it is dropped.
  *
  * Search uses the Query API server-side: dense `nearest`, sparse `nearest`, or both as `prefetch`
- * fused with `rrf` (k = 60, the core `RRF_K`). Filters are applied inside each prefetch, before top-k.
+ * fused with `rrf` (the query's `fusion`, default k = 60 with equal weights, sent as `qdrantRrf` so that
+ * Qdrant scores like the core's `reciprocalRankFusion`). Filters are applied inside each prefetch, before top-k.
  *
  * Model change without downtime: a store of the new space fills its new collection, then
  * `promoteAlias()` moves the collection alias (`aliasName`) to it in one atomic
@@ -56,7 +57,7 @@ import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import pRetry from 'p-retry';
 import { v5 as uuidv5 } from 'uuid';
 import { ConfigError, VectorStoreError } from '../../core/errors.js';
-import { RRF_K } from '../../core/fusion.js';
+import { DEFAULT_FUSION, type HybridFusion, qdrantRrfK } from '../../core/fusion.js';
 import { POINT_ID_NAMESPACE, sha256Hex, spaceLabel } from '../../core/identity.js';
 import type { Logger, StoredChunk, VectorStore } from '../../core/ports.js';
 import {
@@ -101,6 +102,18 @@ const IN_CHUNK = 256;
 const SCROLL_PAGE = 1000;
 const STATE_RECORD = 'state';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The `rrf` query of a hybrid search: Qdrant's k for the paper's (`qdrantRrfK`, so that both stores
+ * score alike) and, unless both are 1, the weights of the two prefetches in their order (dense,
+ * sparse). Leaving out equal weights keeps the request valid for Qdrant versions before weighted RRF.
+ */
+export function qdrantRrf(fusion: HybridFusion): { k: number; weights?: number[] } {
+  const { semantic, lexical } = fusion.weights;
+  return semantic === 1 && lexical === 1
+    ? { k: qdrantRrfK(fusion.k) }
+    : { k: qdrantRrfK(fusion.k), weights: [semantic, lexical] };
+}
 
 /** Candidates fetched per retriever before RRF (same rule as the SQLite store): min(max(4k, 50), 4096). */
 export function candidateCount(k: number): number {
@@ -824,7 +837,7 @@ export class QdrantVectorStore implements VectorStore {
           { query: dense, using: DENSE_VECTOR, limit, ...filterPart },
           { query: sparse, using: SPARSE_VECTOR, limit, ...filterPart },
         ],
-        query: { rrf: { k: RRF_K } },
+        query: { rrf: qdrantRrf(query.fusion ?? DEFAULT_FUSION) },
         limit: k,
       };
     } else if (dense) {

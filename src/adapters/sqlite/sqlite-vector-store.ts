@@ -47,7 +47,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { StoreCorruptError, VectorStoreError } from '../../core/errors.js';
-import { reciprocalRankFusion } from '../../core/fusion.js';
+import { DEFAULT_FUSION, reciprocalRankFusion } from '../../core/fusion.js';
 import { sha256Hex, spaceLabel } from '../../core/identity.js';
 import { queryTokens } from '../../core/lexical-tokens.js';
 import type { Logger, StoredChunk, VectorStore } from '../../core/ports.js';
@@ -1113,8 +1113,10 @@ export class SqliteVectorStore implements VectorStore {
       const n = candidateCount(k);
       const dense = this.knn(db, vector, query.filter, n).map((c) => c.row);
       const sparse = this.lexical(db, query.text, query.filter, n).map((c) => c.row);
-      return reciprocalRankFusion([dense, sparse], (row) => row.id, k).map(({ item, score }) =>
-        toHit(item, score),
+      const fusion = query.fusion ?? DEFAULT_FUSION;
+      const weights = [fusion.weights.semantic, fusion.weights.lexical];
+      return reciprocalRankFusion([dense, sparse], (row) => row.id, k, fusion.k, weights).map(
+        ({ item, score }) => toHit(item, score),
       );
     });
   }

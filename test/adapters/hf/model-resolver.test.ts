@@ -107,6 +107,26 @@ describe('loadModelDirectory', () => {
     expect(m.info).toEqual({ id: 'me/a', revision: 'r1', dims: 32, pooling: 'mean', maxTokens: 128, queryPrefix: 'query: ', documentPrefix: '' });
   });
 
+  it('reads the hybrid fusion of codeidx-model.json, and rejects a k or weight Qdrant could not take', async () => {
+    const d = join(dir, 'fusion');
+    mkdirSync(d);
+    writeFileSync(join(d, 'model.onnx'), 'x');
+    writeFileSync(join(d, 'tokenizer.json'), '{}');
+    const base = { id: 'me/f', revision: 'r1', dims: 32, pooling: 'mean', maxTokens: 128 };
+    const fusion = { k: 1, weights: { semantic: 1, lexical: 0.5 } };
+    writeFileSync(join(d, 'codeidx-model.json'), JSON.stringify({ ...base, fusion }));
+    expect((await loadModelDirectory(d)).info.fusion).toEqual(fusion);
+    for (const bad of [
+      { k: 1.5, weights: fusion.weights },
+      { k: -1, weights: fusion.weights },
+      { k: 1, weights: { semantic: 0, lexical: 1 } },
+      { k: 1, weights: { semantic: 1 } },
+    ]) {
+      writeFileSync(join(d, 'codeidx-model.json'), JSON.stringify({ ...base, fusion: bad }));
+      await expect(loadModelDirectory(d)).rejects.toThrow(/invalid .*codeidx-model.json: fusion\./);
+    }
+  });
+
   it('derives facts from a Hugging Face layout (config.json, 1_Pooling, onnx/model_quantized.onnx)', async () => {
     const d = join(dir, 'b');
     mkdirSync(join(d, 'onnx'), { recursive: true });

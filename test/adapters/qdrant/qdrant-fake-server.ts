@@ -547,21 +547,33 @@ export class FakeQdrantServer {
       const fusion = query as
         { fusion?: string; rrf?: { k?: number | null; weights?: number[] | null } } | undefined;
       let k: number;
+      let weights: number[] | null = null;
       if (fusion?.fusion === 'rrf') k = QDRANT_DEFAULT_RRF_K;
       else if (fusion?.rrf) {
-        if (fusion.rrf.weights) throw new HttpError(501, 'the fake does not implement RRF weights');
         k = fusion.rrf.k ?? QDRANT_DEFAULT_RRF_K;
+        if (fusion.rrf.weights) {
+          if (fusion.rrf.weights.length !== lists.length) {
+            throw new HttpError(
+              400,
+              `Number of weights in RRF should match number of pre-fetches: got ${fusion.rrf.weights.length}, expected ${lists.length}`,
+            );
+          }
+          weights = fusion.rrf.weights;
+        }
       } else throw new HttpError(501, 'the fake implements prefetch with RRF fusion only');
       const fused = new Map<string, { point: FakePoint; score: number; order: number }>();
       let order = 0;
-      for (const list of lists) {
-        list.forEach(({ point }, rank) => {
+      lists.forEach((list, li) => {
+        const weight = weights?.[li] ?? 1;
+        list.forEach(({ point }, position) => {
           const key = String(point.id);
           const entry = fused.get(key) ?? { point, score: 0, order: order++ };
-          entry.score += 1 / (k + rank + 1);
+          // Qdrant's position_score (lib/segment/src/common/reciprocal_rank_fusion.rs): 0-based
+          // position p, 1 / ((p + 1) / weight + k - 1); a weight ≤ 0 contributes nothing.
+          entry.score += weight > 0 ? 1 / ((position + 1) / weight + k - 1) : 0;
           fused.set(key, entry);
         });
-      }
+      });
       return [...fused.values()]
         .sort((x, y) => y.score - x.score || x.order - y.order)
         .slice(0, limit)

@@ -221,7 +221,7 @@ describe('QdrantVectorStore request shapes', () => {
     expect(new Set(sparse.indices).size).toBe(sparse.indices.length);
   });
 
-  it('hybrid search: one Query API call through the alias, dense + sparse prefetch with the filter, RRF k=60', async () => {
+  it('hybrid search: one Query API call through the alias, dense + sparse prefetch with the filter, RRF k=60 (Qdrant k 61)', async () => {
     const store = newStore();
     await store.init();
     await store.upsert([
@@ -251,7 +251,7 @@ describe('QdrantVectorStore request shapes', () => {
         { query: Array.from(axisVector(0)), using: 'dense', limit: 50, filter },
         { query: querySparseVector('parse config'), using: 'lexical', limit: 50, filter },
       ],
-      query: { rrf: { k: 60 } },
+      query: { rrf: { k: 61 } },
       limit: 7,
       with_payload: true,
       with_vector: false,
