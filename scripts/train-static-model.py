@@ -602,6 +602,10 @@ def main():
     with open(args.metrics, "w") as f:
         json.dump(metrics, f, indent=2)
     print(f"wrote {onnx_path} ({os.path.getsize(onnx_path) / 1e6:.1f} MB, sha256 {digest})", flush=True)
+    # Hybrid fusion is tuned on the exported model, so it is not written here (MODEL_CARD.md, "Hybrid fusion").
+    print("next: choose the hybrid fusion on the validation suite and add it to codeidx-model.json as \"fusion\": "
+          "npx tsx scripts/codeidx-eval.ts .data/suite-valid.jsonl --source .data/valid-corpus --model " + args.out
+          + " --mode hybrid --rrf-k 0 1 2 5 10 60 --rrf-weights 1,1 1,0.7 1,0.5 1,0.3", flush=True)
 
 
 if __name__ == "__main__":

@@ -38,8 +38,8 @@ interface EvalFlags {
   device: 'auto' | 'cpu' | 'cuda';
   threads?: number;
   quiet?: boolean;
-  rrfK?: number;
-  rrfWeights?: FusionWeights;
+  rrfK?: number[];
+  rrfWeights?: FusionWeights[];
 }
 
 const MODES: readonly SearchMode[] = ['lexical', 'semantic', 'hybrid'];
@@ -77,6 +77,18 @@ function parseRrfWeights(value: string): FusionWeights {
   return { semantic: parts[0], lexical: parts[1] };
 }
 
+/** A commander parser of a variadic option that parses each value and collects them. */
+function collect<T>(parse: (value: string) => T): (value: string, previous: T[] | undefined) => T[] {
+  return (value, previous) => [...(previous ?? []), parse(value)];
+}
+
+/** Every combination of the given k values and weights (an absent list keeps the model's). */
+function fusionGrid(ks: readonly number[] | undefined, weights: readonly FusionWeights[] | undefined): Array<{ k?: number; weights?: FusionWeights }> {
+  const kOptions: Array<number | undefined> = ks && ks.length > 0 ? [...ks] : [undefined];
+  const wOptions: Array<FusionWeights | undefined> = weights && weights.length > 0 ? [...weights] : [undefined];
+  return kOptions.flatMap((k) => wOptions.map((w) => ({ ...(k !== undefined ? { k } : {}), ...(w !== undefined ? { weights: w } : {}) })));
+}
+
 /**
  * Adds `eval` to `program`. The action stores its exit code in `result.code` (0 ok); errors are thrown
  * to `main`'s handler (ConfigError for a bad suite → exit 2).
@@ -97,8 +109,8 @@ export function registerEvalCommand(program: Command, io: EvalCommandIo, result:
       if (!Number.isInteger(n) || n < 1) throw new ConfigError('--threads must be a positive integer');
       return n;
     })
-    .option('--rrf-k <n>', "hybrid mode's RRF constant k, instead of the model's (codeidx-model.json `fusion`, default 60)", parseRrfK)
-    .option('--rrf-weights <semantic,lexical>', "hybrid mode's weights of the kNN and BM25 lists, e.g. 1,0.5, instead of the model's", parseRrfWeights)
+    .option('--rrf-k <n...>', "hybrid mode's RRF constant k instead of the model's (codeidx-model.json `fusion`, default 60); several: one hybrid run each", collect(parseRrfK))
+    .option('--rrf-weights <semantic,lexical...>', "hybrid mode's weights of the kNN and BM25 lists instead of the model's, e.g. 1,0.5; several: one hybrid run each (with every --rrf-k)", collect(parseRrfWeights))
     .option('--per-query', 'include the rank of each query in the JSON')
     .option('--json', 'print the report as JSON instead of a table')
     .option('--out <file>', 'also write the JSON report to this file')
@@ -120,9 +132,7 @@ export function registerEvalCommand(program: Command, io: EvalCommandIo, result:
           ...(flags.repo ? { repo: flags.repo } : {}),
           ...(flags.exclude ? { exclude: flags.exclude } : {}),
           perQuery: flags.perQuery === true,
-          ...(flags.rrfK !== undefined || flags.rrfWeights !== undefined
-            ? { fusion: { ...(flags.rrfK !== undefined ? { k: flags.rrfK } : {}), ...(flags.rrfWeights ? { weights: flags.rrfWeights } : {}) } }
-            : {}),
+          ...(flags.rrfK || flags.rrfWeights ? { fusions: fusionGrid(flags.rrfK, flags.rrfWeights) } : {}),
         },
         {
           logger,

@@ -66,10 +66,11 @@ export interface EvalOptions {
   /** Folder for the temporary stores (removed afterwards). Default: a new folder in os.tmpdir(). */
   readonly workDir?: string;
   /**
-   * Hybrid fusion settings that replace the model's own (`ModelInfo.fusion`, else `DEFAULT_FUSION`)
-   * for every model: to compare settings on a suite (`codeidx eval --rrf-k/--rrf-weights`).
+   * Hybrid fusion settings to compare (`codeidx eval --rrf-k/--rrf-weights`): hybrid mode runs once per
+   * entry, its `k` and `weights` replacing those of the model's own fusion (`ModelInfo.fusion`, else
+   * `DEFAULT_FUSION`). Default: one hybrid run with the model's own.
    */
-  readonly fusion?: { readonly k?: number; readonly weights?: FusionWeights };
+  readonly fusions?: ReadonlyArray<{ readonly k?: number; readonly weights?: FusionWeights }>;
 }
 
 /** A relevant location that matched no indexed chunk. */
@@ -84,6 +85,8 @@ export interface EvalRun {
   readonly model: string;
   readonly revision: string | null;
   readonly mode: SearchMode;
+  /** How a hybrid run fused the two lists (null for the other modes). */
+  readonly fusion: HybridFusion | null;
   readonly scores: MeanScores;
   /** Per query (when asked): suite line and rank of the first relevant hit (0 = not in the top 10). */
   readonly perQuery?: ReadonlyArray<{ line: number; rank: number }>;
@@ -98,8 +101,6 @@ export interface EvalIndexStats {
   readonly files: number;
   readonly indexSeconds: number;
   readonly embedSeconds: number;
-  /** How hybrid mode fused the two lists (null for a lexical-only index). */
-  readonly fusion: HybridFusion | null;
   readonly missingLocations: readonly MissingLocation[];
   /** Queries with no findable relevant location (excluded from the means). */
   readonly excludedQueries: readonly number[];
@@ -246,9 +247,7 @@ export async function runEval(options: EvalOptions, deps: EvalDeps): Promise<Eva
             }
           }
           const modelFusion = embedder?.info.fusion ?? DEFAULT_FUSION;
-          const fusion: HybridFusion | null = embedder
-            ? { k: options.fusion?.k ?? modelFusion.k, weights: options.fusion?.weights ?? modelFusion.weights }
-            : null;
+          const fusions: HybridFusion[] = (options.fusions ?? [{}]).map((f) => ({ k: f.k ?? modelFusion.k, weights: f.weights ?? modelFusion.weights }));
           indexes.push({
             model: spec,
             revision: embedder?.info.revision ?? null,
@@ -257,14 +256,16 @@ export async function runEval(options: EvalOptions, deps: EvalDeps): Promise<Eva
             files: report.counts.filesIndexed,
             indexSeconds,
             embedSeconds: report.timings.embed / 1000,
-            fusion,
             missingLocations: missing,
             excludedQueries: excluded,
             zeroVectorQueries: zero,
           });
-          const service = new SearchService({ store: inner, embedder, ...(fusion ? { fusion } : {}) });
           const modes = embedder ? options.modes : options.modes.filter((m) => m === 'lexical');
-          for (const mode of modes) {
+          const settings = modes.flatMap((mode): Array<{ mode: SearchMode; fusion: HybridFusion | null }> =>
+            mode === 'hybrid' ? fusions.map((fusion) => ({ mode, fusion })) : [{ mode, fusion: null }],
+          );
+          for (const { mode, fusion } of settings) {
+            const service = new SearchService({ store: inner, embedder, ...(fusion ? { fusion } : {}) });
             const scores: QueryScores[] = [];
             const perQuery: Array<{ line: number; rank: number }> = [];
             for (const q of options.queries) {
@@ -279,6 +280,7 @@ export async function runEval(options: EvalOptions, deps: EvalDeps): Promise<Eva
               model: spec,
               revision: embedder?.info.revision ?? null,
               mode,
+              fusion,
               scores: meanScores(scores),
               ...(options.perQuery ? { perQuery } : {}),
             });
@@ -304,7 +306,6 @@ export function formatEvalTable(result: EvalResult): string {
   for (const ix of result.indexes) {
     const notes = [
       `${ix.chunks} chunks from ${ix.files} files, indexed in ${ix.indexSeconds.toFixed(1)} s (embedding ${ix.embedSeconds.toFixed(1)} s)`,
-      ix.fusion ? `hybrid: RRF k ${ix.fusion.k}, weights semantic ${ix.fusion.weights.semantic} / lexical ${ix.fusion.weights.lexical}` : '',
       ix.missingLocations.length ? `${ix.missingLocations.length} relevant locations not in the index` : '',
       ix.excludedQueries.length ? `${ix.excludedQueries.length} queries excluded` : '',
       ix.zeroVectorQueries.length ? `${ix.zeroVectorQueries.length} zero-vector queries` : '',
@@ -312,7 +313,7 @@ export function formatEvalTable(result: EvalResult): string {
     lines.push(`  ${ix.model}${ix.revision ? `@${ix.revision}` : ''}: ${notes.join('; ')}`);
   }
   const header = ['model', 'mode', 'MRR@10', 'R@1', 'R@5', 'R@10', 'nDCG@10', 'scored'];
-  const rows = result.runs.map((r) => [r.model, r.mode, fmt(r.scores.mrr10), fmt(r.scores.recall1), fmt(r.scores.recall5), fmt(r.scores.recall10), fmt(r.scores.ndcg10), String(r.scores.queries)]);
+  const rows = result.runs.map((r) => [r.model, r.fusion ? `${r.mode} (RRF k ${r.fusion.k}, w ${r.fusion.weights.semantic}/${r.fusion.weights.lexical})` : r.mode, fmt(r.scores.mrr10), fmt(r.scores.recall1), fmt(r.scores.recall5), fmt(r.scores.recall10), fmt(r.scores.ndcg10), String(r.scores.queries)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const render = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   lines.push('', render(header), render(widths.map((w) => '-'.repeat(w))), ...rows.map(render));

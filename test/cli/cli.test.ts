@@ -136,6 +136,17 @@ describe('codeidx CLI', () => {
     expect(none.code).toBe(EXIT.noIndex);
     expect(none.err).toMatch(/run `codeidx index/);
     expect((await cli(['index', path.join(dir, 'missing')])).code).toBe(EXIT.usage);
+    const suite = path.join(dir, 'suite.jsonl');
+    fs.writeFileSync(suite, '{"query": "retry", "relevant": [{"path": "src/retry.py"}]}\n');
+    for (const [flag, value, message] of [
+      ['--rrf-k', '1.5', /--rrf-k must be an integer from 0 to 1000, got "1.5"/],
+      ['--rrf-weights', '1', /--rrf-weights must be two numbers above 0 .*got "1"/],
+      ['--rrf-weights', '1,0', /--rrf-weights must be two numbers above 0/],
+    ] as const) {
+      const bad = await cli(['eval', suite, '--source', repo, '--model', 'none', flag, value]);
+      expect(bad.code).toBe(EXIT.usage);
+      expect(bad.err).toMatch(message);
+    }
   });
 
   it('reports a corrupt store clearly and leaves the file untouched', async () => {

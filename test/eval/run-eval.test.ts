@@ -80,11 +80,11 @@ describe('runEval', () => {
     const lexical = result.runs.find((r) => r.model === 'none');
     expect(lexical?.scores.queries).toBe(3);
     expect(formatEvalTable(result)).toMatch(/2 relevant locations not in the index; 1 queries excluded; 2 zero-vector queries/);
-    expect(fake?.fusion).toEqual({ k: 60, weights: { semantic: 1, lexical: 1 } });
-    expect(none?.fusion).toBeNull();
+    expect(result.runs.find((r) => r.model === 'fake' && r.mode === 'hybrid')?.fusion).toEqual({ k: 60, weights: { semantic: 1, lexical: 1 } });
+    expect(semantic?.fusion).toBeNull();
   });
 
-  it("fuses hybrid with the model's fusion, or with the override of the options", async () => {
+  it("fuses hybrid with the model's fusion, or once per setting of the options", async () => {
     const queries = parseEvalSuite(JSON.stringify({ query: 'parse config', relevant: [{ path: 'src/a.ts' }] }), 's.jsonl');
     const tuned = { k: 1, weights: { semantic: 1, lexical: 0.5 } };
     const withFusion = (): Embedder => ({ ...fakeEmbedder(), info: { ...fakeEmbedder().info, fusion: tuned } });
@@ -94,10 +94,17 @@ describe('runEval', () => {
       createChunker: (e: Embedder | null) => new TreeSitterChunker({ tokenCounter: e?.tokenCounter ?? { count: (t: string) => estimateTokens(t) }, maxTokens: 256 }),
     };
     const own = await runEval({ suite: 's.jsonl', queries, source: dir, models: ['fake'], modes: ['hybrid'] }, deps);
-    expect(own.indexes[0]?.fusion).toEqual(tuned);
-    expect(formatEvalTable(own)).toMatch(/hybrid: RRF k 1, weights semantic 1 \/ lexical 0\.5/);
-    const overridden = await runEval({ suite: 's.jsonl', queries, source: dir, models: ['fake'], modes: ['hybrid'], fusion: { k: 7 } }, deps);
-    expect(overridden.indexes[0]?.fusion).toEqual({ k: 7, weights: tuned.weights });
-    expect(overridden.runs[0]?.scores.recall10).toBe(1);
+    expect(own.runs.map((r) => r.fusion)).toEqual([tuned]);
+    expect(formatEvalTable(own)).toMatch(/hybrid \(RRF k 1, w 1\/0\.5\)/);
+    const grid = await runEval(
+      { suite: 's.jsonl', queries, source: dir, models: ['fake'], modes: ['semantic', 'hybrid'], fusions: [{ k: 7 }, { weights: { semantic: 2, lexical: 1 } }] },
+      deps,
+    );
+    expect(grid.runs.map((r) => [r.mode, r.fusion])).toEqual([
+      ['semantic', null],
+      ['hybrid', { k: 7, weights: tuned.weights }],
+      ['hybrid', { k: 1, weights: { semantic: 2, lexical: 1 } }],
+    ]);
+    expect(grid.runs.every((r) => r.scores.recall10 === 1)).toBe(true);
   });
 });

@@ -33,6 +33,11 @@ describe('built-in model files', () => {
       expect(statSync(join(dir, f)).isFile()).toBe(true);
   });
 
+  it('declares the hybrid fusion tuned on the validation suite (MODEL_CARD.md, "Hybrid fusion")', async () => {
+    const { info } = await resolveBuiltinModel(undefined, { deferChecksum: true });
+    expect(info.fusion).toEqual({ k: 1, weights: { semantic: 1, lexical: 0.5 } });
+  });
+
   it('verifies the sha256 of model.onnx', async () => {
     expect(verifyBuiltinModel()).toBe(builtinModelDir());
     const deferred = await resolveBuiltinModel(undefined, { deferChecksum: true });
