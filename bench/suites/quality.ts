@@ -82,7 +82,7 @@ function pairedDifference(a: EvalRun, b: EvalRun): PairedDifference {
 function metricsTable(result: EvalResult): string {
   const rows = result.runs.map((r) => [
     r.model === NO_MODEL ? 'none (BM25 only)' : `${r.model}@${r.revision ?? '?'}`,
-    r.mode,
+    r.fusion ? `${r.mode} (RRF k ${r.fusion.k}, weights ${r.fusion.weights.semantic} / ${r.fusion.weights.lexical})` : r.mode,
     ...[r.scores.mrr10, r.scores.recall1, r.scores.recall5, r.scores.recall10, r.scores.ndcg10].map((x) =>
       x.toFixed(3),
     ),
