@@ -4,6 +4,9 @@
  * tokens, no merging, so every function's pieces carry its name; consecutive pieces are joined).
  * A symbol that is not found, or defined twice in one file, is an error naming the query.
  *
+ * A location may add `"line": N`, the first line of the meant definition, when a file defines the name
+ * twice (e.g. a prototype method and an inner function).
+ *
  *   npx tsx scripts/resolve-suite-lines.ts <questions.jsonl> <source-dir> <out.jsonl>
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -43,13 +46,17 @@ async function spansOf(path: string): Promise<Map<string, Array<[number, number]
 }
 
 /**
- * Class fields holding arrow functions (`json = (o) => {…}`) are not symbols to the chunker: find the
- * assignment line and end at the first later line with the same indentation that closes it.
+ * Class fields holding arrow functions (`json = (o) => {…}`), prototype methods
+ * (`Reply.prototype.send = function (…) {…}`) and named function expressions (`module.exports =
+ * function override (…) {…}`) are not symbols to the chunker: find the assignment
+ * line and end at the first later line with the same indentation that closes it.
  */
 function fieldSpan(path: string, symbol: string): Array<[number, number]> | undefined {
   const fileLines = readFileSync(join(source, path), 'utf8').split('\n');
   const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const start = fileLines.findIndex((l) => new RegExp(`^\\s*${escaped}\\s*=\\s*(async\\s*)?\\(`).test(l));
+  const start = fileLines.findIndex((l) =>
+    new RegExp(`^\\s*(${escaped}\\s*=\\s*(async\\s*)?\\(|[\\w$.]+\\.prototype\\.${escaped}\\s*=\\s*(async\\s+)?function\\b)|=\\s*(async\\s+)?function\\s*\\*?\\s*${escaped}\\s*\\(`).test(l),
+  );
   if (start < 0) return undefined;
   if (/;\s*$/.test(fileLines[start])) return [[start + 1, start + 1]];
   const indent = /^\s*/.exec(fileLines[start])?.[0] ?? '';
@@ -59,18 +66,38 @@ function fieldSpan(path: string, symbol: string): Array<[number, number]> | unde
   return undefined;
 }
 
+/**
+ * Whether `symbol` has exactly one `function symbol (` line in the file and it is `line` (1-based):
+ * then pieces far apart (a long function whose nested closures are chunks of their own) are one
+ * definition.
+ */
+function singleDefinition(path: string, symbol: string, line: number): boolean {
+  const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`\\bfunction\\s*\\*?\\s*${escaped}\\s*\\(`);
+  const hits = readFileSync(join(source, path), 'utf8')
+    .split('\n')
+    .flatMap((l, i) => (re.test(l) ? [i + 1] : []));
+  return hits.length === 1 && hits[0] === line;
+}
+
 const lines: string[] = [];
 for (const raw of readFileSync(questions, 'utf8').split('\n')) {
   if (raw.trim() === '') continue;
-  const q = JSON.parse(raw) as { id: string; query: string; relevant: Array<{ path: string; symbol: string }> };
+  const q = JSON.parse(raw) as { id: string; query: string; relevant: Array<{ path: string; symbol: string; line?: number }> };
   const relevant = [];
   for (const r of q.relevant) {
-    const found = (await spansOf(r.path)).get(r.symbol) ?? fieldSpan(r.path, r.symbol);
+    // `line` (optional): the first line of the meant definition, when the file has two of that name.
+    const chunked = (await spansOf(r.path)).get(r.symbol);
+    const field = fieldSpan(r.path, r.symbol);
+    const found =
+      r.line === undefined
+        ? (chunked ?? field)
+        : [...(field ?? []), ...(chunked ?? [])].filter(([start]) => start === r.line).slice(0, 1);
     if (!found || found.length === 0) throw new Error(`${q.id}: ${r.symbol} not found in ${r.path}`);
     // Pieces of one definition can be interrupted by nested symbols (a doc comment, inner closures):
     // join them, but refuse pieces so far apart that they must be two definitions.
     for (let i = 1; i < found.length; i++) {
-      if (found[i][0] - found[i - 1][1] > 40) throw new Error(`${q.id}: ${r.symbol} is defined more than once in ${r.path}: ${JSON.stringify(found)}`);
+      if (found[i][0] - found[i - 1][1] > 40 && !singleDefinition(r.path, r.symbol, found[0][0])) throw new Error(`${q.id}: ${r.symbol} is defined more than once in ${r.path}: ${JSON.stringify(found)}`);
     }
     relevant.push({ path: r.path, startLine: found[0][0], endLine: found[found.length - 1][1], symbol: r.symbol });
   }

@@ -1,0 +1,83 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const SCRIPT = join(ROOT, 'scripts', 'resolve-suite-lines.ts');
+
+/** A JS file with the definitions the chunker does not name (a prototype method, a named function
+ * expression) and, inside a function too long for one 64-token chunk, an inner function of the same
+ * name as the prototype method, which the chunker does name. */
+const LIB = [
+  "'use strict'", // 1
+  'function Reply () {}', // 2
+  '', // 3
+  'Reply.prototype.send = function (payload) {', // 4
+  '  if (typeof payload === "string") return payload', // 5
+  '  return JSON.stringify(payload)', // 6
+  '}', // 7
+  '', // 8
+  'module.exports = function override (old, fn) {', // 9
+  '  const instance = Object.create(old)', // 10
+  '  return fn(instance)', // 11
+  '}', // 12
+  '', // 13
+  'function flush (stream, trailers, headers, encoding, callback) {', // 14
+  ...Array.from(
+    { length: 12 },
+    (_, i) => `  stream.setHeader("x-trailer-${i}", trailers[${i}] ?? headers[${i}] ?? encoding)`,
+  ), // 15-26
+  '  function send () {', // 27
+  '    stream.addTrailers(trailers)', // 28
+  '    stream.end(callback)', // 29
+  '  }', // 30
+  '  send()', // 31
+  '}', // 32
+  '',
+].join('\n');
+
+describe('scripts/resolve-suite-lines.ts', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'codeidx-resolve-'));
+    writeFileSync(join(dir, 'reply.js'), LIB);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const resolveSuite = (
+    questions: object[],
+  ): Array<{ relevant: Array<{ startLine: number; endLine: number }> }> => {
+    writeFileSync(join(dir, 'q.jsonl'), questions.map((q) => JSON.stringify(q)).join('\n'));
+    execFileSync(TSX, [SCRIPT, join(dir, 'q.jsonl'), dir, join(dir, 'out.jsonl')], { stdio: 'pipe' });
+    return readFileSync(join(dir, 'out.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { relevant: Array<{ startLine: number; endLine: number }> });
+  };
+
+  it('finds prototype methods and named function expressions, and takes `line` to pick one of two definitions', () => {
+    const out = resolveSuite([
+      { id: 'a', query: 'q', relevant: [{ path: 'reply.js', symbol: 'override' }] },
+      { id: 'b', query: 'q', relevant: [{ path: 'reply.js', symbol: 'send', line: 4 }] },
+      { id: 'c', query: 'q', relevant: [{ path: 'reply.js', symbol: 'send', line: 27 }] },
+      { id: 'e', query: 'q', relevant: [{ path: 'reply.js', symbol: 'send' }] },
+    ]);
+    expect(out.map((q) => [q.relevant[0]?.startLine, q.relevant[0]?.endLine])).toEqual([
+      [9, 12],
+      [4, 7],
+      [27, 30],
+      // without `line`, the chunker's symbol wins: why suites name the line when a name is defined twice
+      [27, 30],
+    ]);
+  });
+
+  it('refuses a `line` where no definition of the name starts', () => {
+    expect(() =>
+      resolveSuite([{ id: 'd', query: 'q', relevant: [{ path: 'reply.js', symbol: 'send', line: 5 }] }]),
+    ).toThrow(/d: send not found in reply.js/);
+  });
+});
