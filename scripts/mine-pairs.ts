@@ -381,6 +381,14 @@ const normCode = (s: string): string => s.replace(/\s+/g, ' ').trim();
 const normDoc = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
+/** Writes pairs as an eval suite: one {query, relevant: [{path, startLine, endLine, symbol}]} a line. */
+function writeSuite(path: string, pairs: readonly Pair[]): void {
+  writeFileSync(
+    path,
+    pairs.map((p) => JSON.stringify({ query: p.query, relevant: [{ path: p.path, startLine: p.startLine, endLine: p.endLine, symbol: p.symbol }] })).join('\n') + '\n',
+  );
+}
+
 /** Seeded PRNG (mulberry32) for the suite-1 sample. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -576,27 +584,16 @@ async function main(): Promise<void> {
   }
   const chosen = sample.slice(0, SUITE1_SIZE).sort((a, b) => a.id.localeCompare(b.id));
   mkdirSync(dirname(suite1Path), { recursive: true });
-  writeFileSync(
-    suite1Path,
-    chosen
-      .map((p) => JSON.stringify({ query: p.query, relevant: [{ path: p.path, startLine: p.startLine, endLine: p.endLine, symbol: p.symbol }] }))
-      .join('\n') + '\n',
-  );
+  writeSuite(suite1Path, chosen);
   if (validSuite) {
     // Model-selection suite: every valid pair, same record shape as suite 1, kept out of eval/.
     const valid = [...validPairs].sort((a, b) => a.id.localeCompare(b.id));
-    writeFileSync(
-      join(out, 'suite-valid.jsonl'),
-      valid.map((p) => JSON.stringify({ query: p.query, relevant: [{ path: p.path, startLine: p.startLine, endLine: p.endLine, symbol: p.symbol }] })).join('\n') + '\n',
-    );
+    writeSuite(join(out, 'suite-valid.jsonl'), valid);
     process.stderr.write(`wrote ${join(out, 'suite-valid.jsonl')} (${valid.length} queries) and ${validCorpus}\n`);
   }
   if (trainSuite) {
     const train = [...trainPairs].sort((a, b) => a.id.localeCompare(b.id));
-    writeFileSync(
-      join(out, 'suite-train.jsonl'),
-      train.map((p) => JSON.stringify({ query: p.query, relevant: [{ path: p.path, startLine: p.startLine, endLine: p.endLine, symbol: p.symbol }] })).join('\n') + '\n',
-    );
+    writeSuite(join(out, 'suite-train.jsonl'), train);
     process.stderr.write(`wrote ${join(out, 'suite-train.jsonl')} (${train.length} queries) and ${trainCorpus}\n`);
   }
   const summary = { units: units.length, files, counts, testPairs: testPairs.length, suite1: chosen.length, seconds: Math.round((performance.now() - t0) / 1000) };
