@@ -54,7 +54,7 @@ export interface SearchServiceOptions {
   readonly now?: () => number;
   /**
    * Hybrid fusion for every query, overriding the model's own (`ModelInfo.fusion`) and the default
-   * (`codeidx eval --rrf-k/--weights` compares settings with it).
+   * (`codeidx eval --rrf-k/--rrf-weights` compares settings with it).
    */
   readonly fusion?: HybridFusion;
 }
