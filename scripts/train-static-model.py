@@ -25,6 +25,10 @@ the best checkpoint is kept (`--select`: by that MRR, by MRR within each validat
 MRR@10 on a validation suite built like eval suite 1 and dumped as token ids by
 scripts/static-model/dump-suite.ts, `--suite-ids`). `--extra FILE…` appends training-only pairs (scripts/mine-pairs.ts
 --extra). Seeded; `--threads` torch threads.
+Experiments (MODEL_CARD.md, candidates of 2026-12-02; none shipped): `--file-negs K --train-suite-ids F`
+adds K chunks of each pair's own file (from the train split mined and dumped like the suites) as extra
+negatives; `--query-marker ID` puts a vocabulary id after [CLS] in every query; `--bigrams B` adds B
+hashed rows for adjacent-id bigrams. The last two run with `--no-export` only.
 
 Export: the table is quantised to int8 with one float32 scale per row (symmetric, scale = max|row|/127)
 and written as an ONNX graph by hand (onnx.helper): Gather → Cast → × (row scale × attention mask
@@ -50,7 +54,7 @@ SPECIAL = [0, 100, 101, 102, 103]  # [PAD] [UNK] [CLS] [SEP] [MASK]
 
 
 def load(path, limit=None, meta=None):
-    """Token ids of (query, code) pairs; `meta` (a list) receives (unit, path) of each kept pair."""
+    """Token ids of (query, code) pairs; `meta` (a list) receives (unit, path, startLine, endLine) of each kept pair."""
     qs, cs, ms, known = [], [], [], []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -603,9 +607,10 @@ def main():
         json.dump(metrics, f, indent=2)
     print(f"wrote {onnx_path} ({os.path.getsize(onnx_path) / 1e6:.1f} MB, sha256 {digest})", flush=True)
     # Hybrid fusion is tuned on the exported model, so it is not written here (MODEL_CARD.md, "Hybrid fusion").
-    print("next: choose the hybrid fusion on the validation suite and add it to codeidx-model.json as \"fusion\": "
-          "npx tsx scripts/codeidx-eval.ts .data/suite-valid.jsonl --source .data/valid-corpus --model " + args.out
-          + " --mode hybrid --rrf-k 0 1 2 5 10 60 --rrf-weights 1,1 1,0.7 1,0.5 1,0.3", flush=True)
+    print("next: choose the hybrid fusion on both validation sets as MODEL_CARD.md \"Hybrid fusion\" describes, and add it "
+          "to codeidx-model.json as \"fusion\"; e.g. npx tsx scripts/codeidx-eval.ts .data/suite-valid.jsonl --source "
+          ".data/valid-corpus --model " + args.out + " --mode hybrid --rrf-k 0 1 2 5 10 60 --rrf-weights 1,1 1,0.7 1,0.5 1,0.3",
+          flush=True)
 
 
 if __name__ == "__main__":
