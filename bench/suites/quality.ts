@@ -24,7 +24,7 @@ import { createChunker, NO_MODEL } from '../../src/cli/wiring.js';
 import { pairedReciprocalRankDifference, type PairedDifference } from '../../src/core/retrieval-metrics.js';
 import type { SearchMode } from '../../src/core/types.js';
 import { parseEvalSuite } from '../../src/eval/eval-suite.js';
-import { runEval, type EvalResult, type EvalRun } from '../../src/eval/run-eval.js';
+import { runEval, runLabel, type EvalResult, type EvalRun } from '../../src/eval/run-eval.js';
 import { chunkTexts } from '../../scripts/lib/chunk-texts.js';
 import type { BenchContext } from '../lib/context.js';
 import { table, type SectionResult, type Verdict } from '../lib/report.js';
@@ -82,7 +82,7 @@ function pairedDifference(a: EvalRun, b: EvalRun): PairedDifference {
 function metricsTable(result: EvalResult): string {
   const rows = result.runs.map((r) => [
     r.model === NO_MODEL ? 'none (BM25 only)' : `${r.model}@${r.revision ?? '?'}`,
-    r.fusion ? `${r.mode} (RRF k ${r.fusion.k}, weights ${r.fusion.weights.semantic} / ${r.fusion.weights.lexical})` : r.mode,
+    runLabel(r),
     ...[r.scores.mrr10, r.scores.recall1, r.scores.recall5, r.scores.recall10, r.scores.ndcg10].map((x) =>
       x.toFixed(3),
     ),

@@ -25,7 +25,9 @@ import {
   matchRanking,
   meanScores,
   METRIC_CUTOFF,
+  pairedReciprocalRankDifference,
   scoreRanking,
+  type PairedDifference,
   type LocatedChunk,
   type MeanScores,
   type QueryScores,
@@ -108,6 +110,22 @@ export interface EvalIndexStats {
   readonly zeroVectorQueries: readonly number[];
 }
 
+/**
+ * A paired comparison of two runs of one model (`a` − `b`, reciprocal ranks over the queries both
+ * scored; see `pairedReciprocalRankDifference`): each hybrid run against semantic alone, and each
+ * further hybrid run against the first. Labels are those of the table (`runLabel`).
+ */
+export interface EvalComparison extends PairedDifference {
+  readonly model: string;
+  readonly a: string;
+  readonly b: string;
+}
+
+/** A run's mode as the table shows it: hybrid runs name their fusion. */
+export function runLabel(run: Pick<EvalRun, 'mode' | 'fusion'>): string {
+  return run.fusion ? `${run.mode} (RRF k ${run.fusion.k}, w ${run.fusion.weights.semantic}/${run.fusion.weights.lexical})` : run.mode;
+}
+
 /** The whole report (also the JSON output). */
 export interface EvalResult {
   readonly suite: string;
@@ -117,6 +135,8 @@ export interface EvalResult {
   readonly cutoff: number;
   readonly indexes: readonly EvalIndexStats[];
   readonly runs: readonly EvalRun[];
+  /** Paired differences between runs of one model (hybrid − semantic; further hybrid runs − the first). */
+  readonly comparisons: readonly EvalComparison[];
 }
 
 /** A `VectorStore` that remembers where every upserted chunk is, to check that answers exist. */
@@ -213,6 +233,7 @@ export async function runEval(options: EvalOptions, deps: EvalDeps): Promise<Eva
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'codeidx-eval-'));
   const indexes: EvalIndexStats[] = [];
   const runs: EvalRun[] = [];
+  const comparisons: EvalComparison[] = [];
   try {
     for (const [mi, spec] of options.models.entries()) {
       const embedder = await deps.openEmbedder(spec);
@@ -264,6 +285,7 @@ export async function runEval(options: EvalOptions, deps: EvalDeps): Promise<Eva
           const settings = modes.flatMap((mode): Array<{ mode: SearchMode; fusion: HybridFusion | null }> =>
             mode === 'hybrid' ? fusions.map((fusion) => ({ mode, fusion })) : [{ mode, fusion: null }],
           );
+          const modelRuns: Array<{ run: EvalRun; perQuery: ReadonlyArray<{ line: number; rank: number }> }> = [];
           for (const { mode, fusion } of settings) {
             const service = new SearchService({ store: inner, embedder, ...(fusion ? { fusion } : {}) });
             const scores: QueryScores[] = [];
@@ -276,15 +298,18 @@ export async function runEval(options: EvalOptions, deps: EvalDeps): Promise<Eva
               scores.push(s);
               perQuery.push({ line: q.line, rank: s.reciprocalRank === 0 ? 0 : Math.round(1 / s.reciprocalRank) });
             }
-            runs.push({
+            const run: EvalRun = {
               model: spec,
               revision: embedder?.info.revision ?? null,
               mode,
               fusion,
               scores: meanScores(scores),
               ...(options.perQuery ? { perQuery } : {}),
-            });
+            };
+            runs.push(run);
+            modelRuns.push({ run, perQuery });
           }
+          comparisons.push(...compareRuns(spec, modelRuns));
         } finally {
           await store.close();
         }
@@ -295,7 +320,20 @@ export async function runEval(options: EvalOptions, deps: EvalDeps): Promise<Eva
   } finally {
     if (ownWorkDir) rmSync(workDir, { recursive: true, force: true });
   }
-  return { suite: options.suite, source: options.source, repo, queries: options.queries.length, cutoff: METRIC_CUTOFF, indexes, runs };
+  return { suite: options.suite, source: options.source, repo, queries: options.queries.length, cutoff: METRIC_CUTOFF, indexes, runs, comparisons };
+}
+
+/** The comparisons of one model's runs (see `EvalComparison`). */
+function compareRuns(model: string, runs: ReadonlyArray<{ run: EvalRun; perQuery: ReadonlyArray<{ line: number; rank: number }> }>): EvalComparison[] {
+  const semantic = runs.find((r) => r.run.mode === 'semantic');
+  const hybrids = runs.filter((r) => r.run.mode === 'hybrid');
+  const out: EvalComparison[] = [];
+  const compare = (a: (typeof runs)[number], b: (typeof runs)[number]): void => {
+    out.push({ model, a: runLabel(a.run), b: runLabel(b.run), ...pairedReciprocalRankDifference(a.perQuery, b.perQuery) });
+  };
+  for (const h of hybrids) if (semantic) compare(h, semantic);
+  for (const h of hybrids.slice(1)) compare(h, hybrids[0]);
+  return out;
 }
 
 const fmt = (x: number): string => (Number.isNaN(x) ? '  n/a' : x.toFixed(3));
@@ -313,9 +351,16 @@ export function formatEvalTable(result: EvalResult): string {
     lines.push(`  ${ix.model}${ix.revision ? `@${ix.revision}` : ''}: ${notes.join('; ')}`);
   }
   const header = ['model', 'mode', 'MRR@10', 'R@1', 'R@5', 'R@10', 'nDCG@10', 'scored'];
-  const rows = result.runs.map((r) => [r.model, r.fusion ? `${r.mode} (RRF k ${r.fusion.k}, w ${r.fusion.weights.semantic}/${r.fusion.weights.lexical})` : r.mode, fmt(r.scores.mrr10), fmt(r.scores.recall1), fmt(r.scores.recall5), fmt(r.scores.recall10), fmt(r.scores.ndcg10), String(r.scores.queries)]);
+  const rows = result.runs.map((r) => [r.model, runLabel(r), fmt(r.scores.mrr10), fmt(r.scores.recall1), fmt(r.scores.recall5), fmt(r.scores.recall10), fmt(r.scores.ndcg10), String(r.scores.queries)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const render = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   lines.push('', render(header), render(widths.map((w) => '-'.repeat(w))), ...rows.map(render));
+  if (result.comparisons.length > 0) {
+    lines.push('', 'paired differences of reciprocal rank (mean ± standard error; about 2 standard errors or more is a measurable difference):');
+    for (const c of result.comparisons) {
+      const sign = c.mean >= 0 ? '+' : '';
+      lines.push(`  ${c.model}: ${c.a} − ${c.b}: ${sign}${c.mean.toFixed(3)} ± ${Number.isNaN(c.se) ? 'n/a' : c.se.toFixed(3)} (n ${c.n})`);
+    }
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -82,6 +82,8 @@ describe('runEval', () => {
     expect(formatEvalTable(result)).toMatch(/2 relevant locations not in the index; 1 queries excluded; 2 zero-vector queries/);
     expect(result.runs.find((r) => r.model === 'fake' && r.mode === 'hybrid')?.fusion).toEqual({ k: 60, weights: { semantic: 1, lexical: 1 } });
     expect(semantic?.fusion).toBeNull();
+    // "none" has no semantic or hybrid run, so only the fake model is compared.
+    expect(result.comparisons.map((c) => [c.model, c.a, c.b, c.n])).toEqual([['fake', 'hybrid (RRF k 60, w 1/1)', 'semantic', 3]]);
   });
 
   it("fuses hybrid with the model's fusion, or once per setting of the options", async () => {
@@ -106,5 +108,12 @@ describe('runEval', () => {
       ['hybrid', { k: 1, weights: { semantic: 2, lexical: 1 } }],
     ]);
     expect(grid.runs.every((r) => r.scores.recall10 === 1)).toBe(true);
+    // Paired comparisons: each hybrid run against semantic alone, the second hybrid run against the first.
+    expect(grid.comparisons.map((c) => [c.a, c.b, c.mean, c.n])).toEqual([
+      ['hybrid (RRF k 7, w 1/0.5)', 'semantic', 0, 1],
+      ['hybrid (RRF k 1, w 2/1)', 'semantic', 0, 1],
+      ['hybrid (RRF k 1, w 2/1)', 'hybrid (RRF k 7, w 1/0.5)', 0, 1],
+    ]);
+    expect(formatEvalTable(grid)).toMatch(/fake: hybrid \(RRF k 1, w 2\/1\) − hybrid \(RRF k 7, w 1\/0\.5\): \+0\.000 ± n\/a \(n 1\)/);
   });
 });
