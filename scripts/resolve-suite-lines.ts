@@ -20,6 +20,17 @@ const [questions, source, out] = process.argv.slice(2);
 if (!questions || !source || !out) throw new Error('usage: resolve-suite-lines.ts <questions.jsonl> <source-dir> <out.jsonl>');
 const chunker = new TreeSitterChunker({ tokenCounter: HfTokenizer.fromDirectory(builtinModelDir()), maxTokens: 64, minTokens: 0 });
 const spans = new Map<string, Map<string, Array<[number, number]>>>();
+const fileLinesCache = new Map<string, string[]>();
+
+/** The lines of a source file, read once. */
+function linesOf(path: string): string[] {
+  let lines = fileLinesCache.get(path);
+  if (lines === undefined) {
+    lines = readFileSync(join(source, path), 'utf8').split('\n');
+    fileLinesCache.set(path, lines);
+  }
+  return lines;
+}
 
 async function spansOf(path: string): Promise<Map<string, Array<[number, number]>>> {
   const cached = spans.get(path);
@@ -52,7 +63,7 @@ async function spansOf(path: string): Promise<Map<string, Array<[number, number]
  * line and end at the first later line with the same indentation that closes it.
  */
 function fieldSpan(path: string, symbol: string): Array<[number, number]> | undefined {
-  const fileLines = readFileSync(join(source, path), 'utf8').split('\n');
+  const fileLines = linesOf(path);
   const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const start = fileLines.findIndex((l) =>
     new RegExp(`^\\s*(${escaped}\\s*=\\s*(async\\s*)?\\(|[\\w$.]+\\.prototype\\.${escaped}\\s*=\\s*(async\\s+)?function\\b)|=\\s*(async\\s+)?function\\s*\\*?\\s*${escaped}\\s*\\(`).test(l),
@@ -74,9 +85,7 @@ function fieldSpan(path: string, symbol: string): Array<[number, number]> | unde
 function singleDefinition(path: string, symbol: string, line: number): boolean {
   const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const re = new RegExp(`\\bfunction\\s*\\*?\\s*${escaped}\\s*\\(`);
-  const hits = readFileSync(join(source, path), 'utf8')
-    .split('\n')
-    .flatMap((l, i) => (re.test(l) ? [i + 1] : []));
+  const hits = linesOf(path).flatMap((l, i) => (re.test(l) ? [i + 1] : []));
   return hits.length === 1 && hits[0] === line;
 }
 
@@ -88,11 +97,10 @@ for (const raw of readFileSync(questions, 'utf8').split('\n')) {
   for (const r of q.relevant) {
     // `line` (optional): the first line of the meant definition, when the file has two of that name.
     const chunked = (await spansOf(r.path)).get(r.symbol);
-    const field = fieldSpan(r.path, r.symbol);
     const found =
       r.line === undefined
-        ? (chunked ?? field)
-        : [...(field ?? []), ...(chunked ?? [])].filter(([start]) => start === r.line).slice(0, 1);
+        ? (chunked ?? fieldSpan(r.path, r.symbol))
+        : [...(fieldSpan(r.path, r.symbol) ?? []), ...(chunked ?? [])].filter(([start]) => start === r.line).slice(0, 1);
     if (!found || found.length === 0) throw new Error(`${q.id}: ${r.symbol} not found in ${r.path}`);
     // Pieces of one definition can be interrupted by nested symbols (a doc comment, inner closures):
     // join them, but refuse pieces so far apart that they must be two definitions.

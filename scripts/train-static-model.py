@@ -490,33 +490,23 @@ def main():
             temp = model.log_scale.exp().clamp(max=100.0)
             logits = (q @ c.T) * temp
             labels = torch.arange(len(idx))
+            # Extra code columns for the query→code loss, shared by the whole batch like in-batch
+            # negatives: K chunks of each query's own file that are not its function (--file-negs), or
+            # each query's mined in-unit hard negatives (--hard-negs; one that is itself in the batch
+            # stays an in-batch column only).
+            extra = []
             if fneg is not None:
-                # Extra code columns for the query→code loss: K chunks of each query's own file that
-                # are not its function (shared by the whole batch, like in-batch negatives).
-                negs = []
                 for j in idx:
                     cand = fneg[1][j]
                     if cand:
-                        negs.extend(rng.sample(cand, min(args.file_negs, len(cand))))
-                if negs:
-                    cn = model.encode(model.code, [fneg[0][k] for k in negs], args.drop, rng)
-                    q2c = torch.cat([logits, (q @ cn.T) * temp], dim=1)
-                else:
-                    q2c = logits
-                loss = (F.cross_entropy(q2c, labels) + F.cross_entropy(logits.T, labels)) / 2
+                        extra.extend(fneg[0][k] for k in rng.sample(cand, min(args.file_negs, len(cand))))
             elif hard is not None:
-                # Extra code columns for the query→code loss: each query's mined in-unit hard negatives
-                # (a negative that is itself in the batch stays as an in-batch column only).
                 in_batch = set(idx)
-                hn = sorted({int(h) for j in idx for h in hard[j] if h >= 0 and int(h) not in in_batch})
-                if hn:
-                    ch = model.encode(model.code, [tc[j] for j in hn], args.drop, rng)
-                    q2c = torch.cat([logits, (q @ ch.T) * temp], dim=1)
-                else:
-                    q2c = logits
-                loss = (F.cross_entropy(q2c, labels) + F.cross_entropy(logits.T, labels)) / 2
-            else:
-                loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
+                extra = [tc[h] for h in sorted({int(h) for j in idx for h in hard[j] if h >= 0 and int(h) not in in_batch})]
+            q2c = logits
+            if extra:
+                q2c = torch.cat([logits, (q @ model.encode(model.code, extra, args.drop, rng).T) * temp], dim=1)
+            loss = (F.cross_entropy(q2c, labels) + F.cross_entropy(logits.T, labels)) / 2
             for opt in opts:
                 opt.zero_grad()
             loss.backward()

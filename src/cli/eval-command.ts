@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { hybridFusionSchema } from '../adapters/hf/model-resolver.js';
 import { OnnxEmbedder } from '../adapters/onnx/onnx-embedder.js';
 import { BUILTIN_MODEL_ID, resolveBuiltinModel } from '../adapters/static-model/builtin-model.js';
 import { ConfigError } from '../core/errors.js';
@@ -61,20 +62,21 @@ export async function openEvalEmbedder(
   return openEmbedder({ model: spec, explicit: true, device: options.device, logger: options.logger, ...(options.threads !== undefined ? { threads: options.threads } : {}) });
 }
 
-/** `--rrf-k`: an integer 0..1000 (Qdrant takes k + 1, an integer). */
+/** `--rrf-k`: an integer 0..1000, as `fusion.k` of codeidx-model.json (`hybridFusionSchema`). */
 function parseRrfK(value: string): number {
-  const k = Number(value);
-  if (!Number.isInteger(k) || k < 0 || k > 1000) throw new ConfigError(`--rrf-k must be an integer from 0 to 1000, got "${value}"`);
-  return k;
+  const k = hybridFusionSchema.shape.k.safeParse(Number(value));
+  if (!k.success) throw new ConfigError(`--rrf-k must be an integer from 0 to 1000, got "${value}"`);
+  return k.data;
 }
 
-/** `--rrf-weights semantic,lexical`: two numbers > 0 (at most 100). */
+/** `--rrf-weights semantic,lexical`: two numbers above 0 (at most 100), as `fusion.weights` of codeidx-model.json. */
 function parseRrfWeights(value: string): FusionWeights {
   const parts = value.split(',').map((p) => Number(p.trim()));
-  if (parts.length !== 2 || parts.some((w) => !Number.isFinite(w) || w <= 0 || w > 100)) {
+  const weights = hybridFusionSchema.shape.weights.safeParse({ semantic: parts[0], lexical: parts[1] });
+  if (parts.length !== 2 || !weights.success) {
     throw new ConfigError(`--rrf-weights must be two numbers above 0 (at most 100), semantic then lexical, e.g. 1,0.5; got "${value}"`);
   }
-  return { semantic: parts[0], lexical: parts[1] };
+  return weights.data;
 }
 
 /** A commander parser of a variadic option that parses each value and collects them. */

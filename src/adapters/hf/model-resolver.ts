@@ -58,6 +58,15 @@ export function defaultModelCacheDir(): string {
   return join(homedir(), '.cache', 'codeidx', 'models');
 }
 
+/**
+ * `fusion` of codeidx-model.json (core/fusion `HybridFusion`): RRF constant k, an integer as Qdrant takes
+ * it, and per-list weights above 0. `codeidx eval --rrf-k/--rrf-weights` validates with the same schema.
+ */
+export const hybridFusionSchema = z.object({
+  k: z.number().int().min(0).max(1000),
+  weights: z.object({ semantic: z.number().positive().max(100), lexical: z.number().positive().max(100) }),
+});
+
 const modelConfigSchema = z.object({
   id: z.string().min(1),
   revision: z.string().min(1),
@@ -68,16 +77,8 @@ const modelConfigSchema = z.object({
   documentPrefix: z.string().default(''),
   /** ONNX graph path relative to the directory. */
   model: z.string().min(1).optional(),
-  /**
-   * How hybrid search fuses this model's kNN list with BM25 (core/fusion `HybridFusion`): RRF constant
-   * k (an integer, as Qdrant takes it) and per-list weights. Absent: `DEFAULT_FUSION`.
-   */
-  fusion: z
-    .object({
-      k: z.number().int().min(0).max(1000),
-      weights: z.object({ semantic: z.number().positive().max(100), lexical: z.number().positive().max(100) }),
-    })
-    .optional(),
+  /** How hybrid search fuses this model's kNN list with BM25. Absent: `DEFAULT_FUSION`. */
+  fusion: hybridFusionSchema.optional(),
 });
 
 function readJson(path: string): unknown {
