@@ -11,7 +11,10 @@ L2-normalised. The sum of the rows equals their mean up to a positive factor, so
 is the mean pooling the ONNX runtime expects; the learned row norms act as per-token weights.
 Options of the pooling: `--pos-weights` learns one weight per token position (0 = [CLS], up to
 maxTokens 256), so the sum becomes a position-weighted sum (the path/scope header and the signature
-open every chunk); `--mlp H` adds a residual two-layer MLP on the normalised sum, v + W2 relu(W1 v)
+open every chunk); `--tf-sat ALPHA0` makes term frequency sublinear: a token that occurs tf times in a
+text counts tf^alpha times instead of tf (each occurrence weighs tf^(alpha - 1); alpha in (0, 1) learned
+from ALPHA0), the saturation of BM25 in a form a static model can compute, so a variable used twenty
+times in a body does not outweigh the name and the words used once; `--mlp H` adds a residual two-layer MLP on the normalised sum, v + W2 relu(W1 v)
 with W1 [dims, H], W2 [H, dims] and no biases, then normalises again (a deep averaging network,
 Iyyer et al. 2015, ACL, "Deep Unordered Composition Rivals Syntactic Methods for Text
 Classification"); a text with no known token still embeds to the zero vector.
@@ -32,11 +35,12 @@ hashed rows for adjacent-id bigrams. The last two run with `--no-export` only.
 
 Export: the table is quantised to int8 with one float32 scale per row (symmetric, scale = max|row|/127)
 and written as an ONNX graph by hand (onnx.helper): Gather → Cast → × (row scale × attention mask
-[× position weight]) → ReduceSum over tokens → ÷ max(L2 norm, 1e-12) [→ residual MLP → ÷ L2 norm]. Inputs input_ids, attention_mask int64 [batch, seq];
+[× position weight] [× tf^(alpha - 1), tf counted by an id-equality matrix over the sequence]) → ReduceSum over tokens → ÷ max(L2 norm, 1e-12) [→ residual MLP → ÷ L2 norm]. Inputs input_ids, attention_mask int64 [batch, seq];
 output sentence_embedding float32 [batch, dims]. The script then checks the graph against the PyTorch
 encoder on validation inputs and writes the sha256 and metrics into codeidx-model.json.
 """
 import argparse
+from collections import Counter
 import hashlib
 import json
 import math
@@ -208,8 +212,9 @@ def strip_special(ids, query=False):
 
 
 def bag(seqs, drop=0.0, rng=None):
-    """Flat ids + offsets + positions for F.embedding_bag, with optional token dropout (never empties a bag)."""
-    flat, offsets, pos = [], [], []
+    """Flat ids + offsets + positions + each token's count in its own text (term frequency, after dropout)
+    for F.embedding_bag, with optional token dropout (never empties a bag)."""
+    flat, offsets, pos, tf = [], [], [], []
     for s in seqs:
         offsets.append(len(flat))
         ids, ps = s.ids, s.pos
@@ -219,12 +224,23 @@ def bag(seqs, drop=0.0, rng=None):
                 ids, ps = [ids[j] for j in kept], [ps[j] for j in kept]
         flat.extend(ids)
         pos.extend(ps)
-    return torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long), torch.tensor(pos, dtype=torch.long)
+        counts = Counter(ids)
+        tf.extend(counts[t] for t in ids)
+    return (torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long), torch.tensor(pos, dtype=torch.long),
+            torch.tensor(tf, dtype=torch.float32))
 
 
 class Encoder(torch.nn.Module):
-    def __init__(self, dims, tables, pos_weights=False, mlp=0):
+    def __init__(self, dims, tables, pos_weights=False, mlp=0, tf_sat=None, tf_per_token=False):
         super().__init__()
+        # --tf-sat: a token that occurs tf times in a text contributes tf^alpha rows in total instead of
+        # tf (each occurrence weighs tf^(alpha - 1)): sublinear term frequency, as BM25's saturation
+        # (Robertson & Zaragoza 2009) and the log-tf of SMART; alpha = sigmoid(tf_logit) in (0, 1), learned
+        # (--tf-sat-per-token: one alpha per vocabulary id, all starting from the same value)
+        self.tf_logit = None
+        if tf_sat is not None:
+            logit = torch.tensor(math.log(tf_sat / (1.0 - tf_sat)))
+            self.tf_logit = torch.nn.Parameter(logit.repeat(VOCAB + BIGRAMS) if tf_per_token else logit)
         # optional residual MLP on the normalised pooled vector (a deep averaging network, Iyyer et al.
         # 2015): v + W2 relu(W1 v), no biases, so a text with no known token stays the zero vector
         self.mlp_in = torch.nn.Parameter(torch.randn(dims, mlp) * (1.0 / math.sqrt(dims))) if mlp else None
@@ -237,8 +253,12 @@ class Encoder(torch.nn.Module):
         self.log_scale = torch.nn.Parameter(torch.tensor(math.log(20.0)))
 
     def encode(self, table, seqs, drop=0.0, rng=None):
-        ids, offsets, pos = bag(seqs, drop, rng)
+        ids, offsets, pos, tf = bag(seqs, drop, rng)
         w = self.log_pos.exp()[pos] if self.log_pos is not None else None
+        if self.tf_logit is not None:
+            alpha = torch.sigmoid(self.tf_logit[ids] if self.tf_logit.dim() else self.tf_logit)
+            tfw = tf.pow(alpha - 1.0)
+            w = tfw if w is None else w * tfw
         v = F.normalize(F.embedding_bag(ids, table, offsets, mode="sum", sparse=self.training, per_sample_weights=w), dim=-1)
         if self.mlp_in is not None:
             v = F.normalize(v + torch.relu(v @ self.mlp_in) @ self.mlp_out, dim=-1)
@@ -304,10 +324,13 @@ def quantize(table):
     return q, scale
 
 
-def export_onnx(path, q, scale, dims, pos_weight=None, mlp=None):
+def export_onnx(path, q, scale, dims, pos_weight=None, mlp=None, tf_alpha=None):
     """Writes the ONNX graph; `pos_weight` (float32 [MAX_POS]) multiplies each token's row by the weight
     of its position (positions past the last one use the last weight); `mlp` = (W1 [dims, h], W2 [h, dims])
-    adds the residual MLP v + W2 relu(W1 v) after the first normalisation, then normalises again."""
+    adds the residual MLP v + W2 relu(W1 v) after the first normalisation, then normalises again;
+    `tf_alpha` (float in (0, 1), or float32 [VOCAB]: one per id) multiplies each token's row by
+    tf^(alpha - 1), tf = how often its id occurs among the unmasked ids of its sequence (an [S, S]
+    equality count per sequence)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -328,8 +351,28 @@ def export_onnx(path, q, scale, dims, pos_weight=None, mlp=None):
             helper.make_node("Gather", ["pos_weight", "positions_clamped"], ["seq_weight"], axis=0),
             helper.make_node("Mul", ["weight", "seq_weight"], ["weight_pos"]),
         ]
+    weight_out = "weight_pos" if pos_weight is not None else "weight"
+    if tf_alpha is not None:
+        # tf[b, i] = sum_j (ids[b, i] == ids[b, j]) * mask[b, j]; weight *= max(tf, 1)^(alpha - 1)
+        nodes += [
+            helper.make_node("Unsqueeze", ["input_ids", "axis2"], ["ids_col"]),
+            helper.make_node("Unsqueeze", ["input_ids", "axis1"], ["ids_row"]),
+            helper.make_node("Equal", ["ids_col", "ids_row"], ["same_id"]),
+            helper.make_node("Cast", ["same_id"], ["same_id_f"], to=TensorProto.FLOAT),
+            helper.make_node("Unsqueeze", ["mask", "axis1"], ["mask_row"]),
+            helper.make_node("Mul", ["same_id_f", "mask_row"], ["same_id_masked"]),
+            helper.make_node("ReduceSum", ["same_id_masked", "axis2"], ["tf_raw"], keepdims=0),
+            helper.make_node("Max", ["tf_raw", "one_f"], ["tf"]),
+        ]
+        if np.ndim(tf_alpha):  # one exponent per vocabulary id
+            nodes.append(helper.make_node("Gather", ["tf_exponent", "input_ids"], ["tf_exponent_id"], axis=0))
+        nodes += [
+            helper.make_node("Pow", ["tf", "tf_exponent_id" if np.ndim(tf_alpha) else "tf_exponent"], ["tf_weight"]),
+            helper.make_node("Mul", [weight_out, "tf_weight"], ["weight_tf"]),
+        ]
+        weight_out = "weight_tf"
     nodes += [
-        helper.make_node("Unsqueeze", ["weight_pos" if pos_weight is not None else "weight", "axis2"], ["weight3"]),
+        helper.make_node("Unsqueeze", [weight_out, "axis2"], ["weight3"]),
         helper.make_node("Mul", ["tok", "weight3"], ["weighted"]),
         helper.make_node("ReduceSum", ["weighted", "axis1"], ["pooled"], keepdims=0),
         helper.make_node("ReduceL2", ["pooled"], ["norm"], axes=[1], keepdims=1),
@@ -360,6 +403,11 @@ def export_onnx(path, q, scale, dims, pos_weight=None, mlp=None):
             numpy_helper.from_array(np.array(1, dtype=np.int64), "one"),
             numpy_helper.from_array(np.array(MAX_POS - 1, dtype=np.int64), "last_pos"),
         ]
+    if tf_alpha is not None:
+        inits += [
+            numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one_f"),
+            numpy_helper.from_array(np.asarray(tf_alpha, dtype=np.float32) - np.float32(1.0), "tf_exponent"),
+        ]
     if mlp is not None:
         inits += [numpy_helper.from_array(mlp[0].astype(np.float32), "mlp_in"), numpy_helper.from_array(mlp[1].astype(np.float32), "mlp_out")]
     graph = helper.make_graph(
@@ -378,11 +426,16 @@ def export_onnx(path, q, scale, dims, pos_weight=None, mlp=None):
     onnx.save(model, path)
 
 
-def reference_forward(q, scale, ids_batch, pos_weight=None, mlp=None):
+def reference_forward(q, scale, ids_batch, pos_weight=None, mlp=None, tf_alpha=None):
     """NumPy forward of the exported graph (the ONNX file is checked against it by the TypeScript tests)."""
     out = []
     for ids in ids_batch:
         w = scale[ids] if pos_weight is None else scale[ids] * pos_weight[np.minimum(np.arange(len(ids)), MAX_POS - 1)]
+        if tf_alpha is not None:
+            counts = Counter(ids)
+            alpha = np.asarray(tf_alpha, dtype=np.float32)
+            exponent = (alpha[ids] if alpha.ndim else alpha) - np.float32(1.0)
+            w = w * np.array([counts[t] for t in ids], dtype=np.float32) ** exponent
         v = (q[ids].astype(np.float32) * w[:, None]).sum(0)
         v = v / max(np.linalg.norm(v), 1e-12)
         if mlp is not None:
@@ -419,6 +472,8 @@ def main():
     ap.add_argument("--bigrams", type=int, default=0, help="hashed bigram buckets added to the table (0 = none)")
     ap.add_argument("--file-negs", type=int, default=0, help="K same-file negatives per pair from --train-suite-ids (0 = none)")
     ap.add_argument("--train-suite-ids", default=None, help="the train split dumped like the validation suite (mine-pairs.ts --train-suite + dump-suite.ts)")
+    ap.add_argument("--tf-sat", type=float, default=None, metavar="ALPHA0", help="sublinear term frequency: a token occurring tf times counts tf^alpha, alpha learned from ALPHA0 in (0, 1), e.g. 0.5")
+    ap.add_argument("--tf-sat-per-token", action="store_true", help="with --tf-sat: learn one alpha per vocabulary id instead of one for all")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--metrics", default=".data/train-metrics.json")
     args = ap.parse_args()
@@ -453,7 +508,7 @@ def main():
         print(f"file negatives: {sum(1 for c in fcands if c)} pairs have some, {sum(len(c) for c in fcands)} candidates", flush=True)
     print(f"train {len(tq)} pairs, valid {len(vq)} pairs, loaded in {time.time() - t0:.0f} s", flush=True)
 
-    model = Encoder(args.dims, args.tables, args.pos_weights, args.mlp)
+    model = Encoder(args.dims, args.tables, args.pos_weights, args.mlp, args.tf_sat, args.tf_sat_per_token)
     suite = load_suite(args.suite_ids) if args.suite_ids else None
     if args.select == "suite" and suite is None:
         sys.exit("--select suite needs --suite-ids")
@@ -463,7 +518,7 @@ def main():
             model.code[s].zero_()
     # Sparse gradients: a batch touches a few thousand of the 30,522 rows; SparseAdam updates only those.
     tables = [model.query] if args.tables == "shared" else [model.query, model.code]
-    opts = [torch.optim.SparseAdam(tables, lr=args.lr), torch.optim.Adam([p for p in (model.log_scale, model.log_pos, model.mlp_in, model.mlp_out) if p is not None], lr=args.lr)]
+    opts = [torch.optim.SparseAdam(tables, lr=args.lr), torch.optim.Adam([p for p in (model.log_scale, model.log_pos, model.mlp_in, model.mlp_out, model.tf_logit) if p is not None], lr=args.lr)]
     best = (-1.0, 0, None)
     history = []
     order = list(range(len(tq)))
@@ -528,7 +583,8 @@ def main():
                 v = vu if args.select == "unit" else vs if args.select == "suite" else vg
                 history.append({"epoch": at, "loss": round(total / max(steps, 1), 4), "valid_mrr": round(vg, 4), "valid_unit_mrr": round(vu, 4), "valid_suite_mrr10": None if vs is None else round(vs, 4)})
                 suite_note = "" if vs is None else f" suite MRR@10 {vs:.4f}"
-                print(f"epoch {at} loss {total / max(steps, 1):.4f} valid MRR {vg:.4f} unit MRR {vu:.4f}{suite_note} scale {model.log_scale.exp().item():.1f} ({time.time() - t0:.0f} s)", flush=True)
+                tf_note = "" if model.tf_logit is None else f" tf alpha {torch.sigmoid(model.tf_logit).mean().item():.3f}"
+                print(f"epoch {at} loss {total / max(steps, 1):.4f} valid MRR {vg:.4f} unit MRR {vu:.4f}{suite_note} scale {model.log_scale.exp().item():.1f}{tf_note} ({time.time() - t0:.0f} s)", flush=True)
                 if v > best[0]:
                     best = (v, at, {k: p.detach().clone() for k, p in model.named_parameters()})
                 if (time.time() - t0) / 60 > args.max_minutes:
@@ -552,10 +608,14 @@ def main():
     onnx_path = os.path.join(args.out, "model.onnx")
     pos_weight = best[2]["log_pos"].exp().numpy() if args.pos_weights else None
     mlp = (best[2]["mlp_in"].numpy(), best[2]["mlp_out"].numpy()) if args.mlp else None
-    export_onnx(onnx_path, q, scale, args.dims, pos_weight, mlp)
+    tf_alpha = None
+    if args.tf_sat is not None:
+        tf_alpha = torch.sigmoid(best[2]["tf_logit"]).numpy()
+        tf_alpha = tf_alpha if tf_alpha.ndim else float(tf_alpha)
+    export_onnx(onnx_path, q, scale, args.dims, pos_weight, mlp, tf_alpha)
     # The int8 table must rank as well as the float one.
     model.query.data.copy_(torch.from_numpy(q.astype(np.float32) * scale[:, None]))
-    for name in ("log_pos", "mlp_in", "mlp_out", "log_scale"):
+    for name in ("log_pos", "mlp_in", "mlp_out", "log_scale", "tf_logit"):
         if getattr(model, name) is not None:
             getattr(model, name).data.copy_(best[2][name])
     model.eval()
@@ -564,9 +624,10 @@ def main():
     print(f"int8 valid MRR {qmrr:.4f} unit MRR {qumrr:.4f}", flush=True)
     with open(onnx_path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    # Reference vectors for the runtime test: the first 3 validation queries, through the NumPy forward.
-    ref_ids = [[101] + v.ids + [102] for v in vq[:3]]
-    ref = reference_forward(q, scale, ref_ids, pos_weight, mlp)
+    # Reference vectors for the runtime test: the first 3 validation queries and the first 2 validation
+    # code chunks (which repeat tokens, so --tf-sat's counting is checked too), through the NumPy forward.
+    ref_ids = [[101] + v.ids + [102] for v in vq[:3]] + [[101] + c.ids + [102] for c in vc[:2]]
+    ref = reference_forward(q, scale, ref_ids, pos_weight, mlp, tf_alpha)
     if suite is not None:
         qsuite = suite_mrr10(model, suite)
         print(f"int8 valid suite MRR@10 {qsuite:.4f}", flush=True)
@@ -584,7 +645,7 @@ def main():
         "documentPrefix": "",
         "model": "model.onnx",
         "sha256": digest,
-        "training": {"command": " ".join(["python3", "scripts/train-static-model.py"] + sys.argv[1:]), "valid_mrr_float": chosen["valid_mrr"], "valid_unit_mrr_float": chosen["valid_unit_mrr"], "valid_suite_mrr10_float": chosen["valid_suite_mrr10"], "valid_mrr_int8": round(qmrr, 4), "valid_unit_mrr_int8": round(qumrr, 4), "valid_suite_mrr10_int8": None if qsuite is None else round(qsuite, 4), "select": args.select, "best_epoch": best[1], "train_pairs": len(tq), "valid_pairs": len(vq), "seed": args.seed},
+        "training": {"command": " ".join(["python3", "scripts/train-static-model.py"] + sys.argv[1:]), "valid_mrr_float": chosen["valid_mrr"], "valid_unit_mrr_float": chosen["valid_unit_mrr"], "valid_suite_mrr10_float": chosen["valid_suite_mrr10"], "valid_mrr_int8": round(qmrr, 4), "valid_unit_mrr_int8": round(qumrr, 4), "valid_suite_mrr10_int8": None if qsuite is None else round(qsuite, 4), "select": args.select, "best_epoch": best[1], "tf_alpha": None if tf_alpha is None else round(float(np.mean(tf_alpha)), 4), "train_pairs": len(tq), "valid_pairs": len(vq), "seed": args.seed},
         "reference": {"input_ids": ref_ids, "first8": [[round(float(x), 6) for x in row[:8]] for row in ref]},
     }
     with open(os.path.join(args.out, "codeidx-model.json"), "w") as f:
