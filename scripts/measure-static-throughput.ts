@@ -4,6 +4,11 @@
  * embedText of a source tree), through the same `OnnxEmbedder`, with the same thread count.
  *
  *   npx tsx scripts/measure-static-throughput.ts [--source node_modules/hono/dist] [--threads 1] [--chunks 2000] [--minilm-chunks 128]
+ *     [--compare DIR] [--rounds 1]
+ *
+ * `--compare DIR` also measures another static model folder (e.g. a previous codeidx-static copied out of
+ * git) on the same chunk texts, right after the built-in one in every round, so the two are compared
+ * under the same load; `--rounds N` repeats the measurements (MiniLM once per round too).
  *
  * Throughput = chunks / wall time of `embedDocuments` (tokenization + inference + pooling), after one
  * warm-up call. The MiniLM model embeds a prefix of the same chunk list (it is ~100× slower).
@@ -39,8 +44,18 @@ async function main(): Promise<void> {
   const logger = createStderrLogger('warn');
   const staticTexts = await chunkTexts(source, staticModel, Number(arg('chunks', '2000')), logger);
   const minilmTexts = await chunkTexts(source, minilm, Number(arg('minilm-chunks', '128')), logger);
-  const s = await measure(staticModel, staticTexts);
-  const m = await measure(minilm, minilmTexts);
+  const compareDir = process.argv.includes('--compare') ? resolve(arg('compare', '')) : undefined;
+  const other = compareDir
+    ? await OnnxEmbedder.create(await loadModelDirectory(compareDir), { device: 'cpu', intraOpThreads: threads })
+    : undefined;
+  const rounds: { static: number; compare?: number; minilm: number }[] = [];
+  let s = await measure(staticModel, staticTexts);
+  let m = await measure(minilm, minilmTexts);
+  for (let r = 0; r < Math.max(1, Number(arg('rounds', '1'))); r++) {
+    if (r > 0) [s, m] = [await measure(staticModel, staticTexts), await measure(minilm, minilmTexts)];
+    const o = other ? await measure(other, staticTexts) : undefined;
+    rounds.push({ static: s.perSecond, ...(o ? { compare: o.perSecond } : {}), minilm: m.perSecond });
+  }
   const result = {
     source,
     threads,
@@ -49,7 +64,11 @@ async function main(): Promise<void> {
     static: { model: `${staticModel.info.id}@${staticModel.info.revision}`, ...s },
     minilm: { model: `${minilm.info.id}@${minilm.info.revision}`, ...m },
     speedup: s.perSecond / m.perSecond,
+    ...(other ? { compare: `${other.info.id}@${other.info.revision}` } : {}),
+    // chunks/s of each model in each round (the fields above are the last round)
+    rounds,
   };
+  await other?.close();
   await staticModel.close();
   await minilm.close();
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
