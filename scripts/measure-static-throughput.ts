@@ -27,7 +27,10 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
 
-async function measure(embedder: OnnxEmbedder, texts: string[]): Promise<{ chunks: number; seconds: number; perSecond: number }> {
+async function measure(
+  embedder: OnnxEmbedder,
+  texts: string[],
+): Promise<{ chunks: number; seconds: number; perSecond: number }> {
   await embedder.embedDocuments(texts.slice(0, 8));
   const t0 = performance.now();
   await embedder.embedDocuments(texts);
@@ -38,15 +41,24 @@ async function measure(embedder: OnnxEmbedder, texts: string[]): Promise<{ chunk
 async function main(): Promise<void> {
   const source = resolve(arg('source', 'node_modules/hono/dist'));
   const threads = Number(arg('threads', '1'));
-  const staticModel = await OnnxEmbedder.create(await resolveBuiltinModel(), { device: 'cpu', intraOpThreads: threads });
+  const staticModel = await OnnxEmbedder.create(await resolveBuiltinModel(), {
+    device: 'cpu',
+    intraOpThreads: threads,
+  });
   const minilmDir = ensureSyntheticModel('minilm');
-  const minilm = await OnnxEmbedder.create(await loadModelDirectory(minilmDir), { device: 'cpu', intraOpThreads: threads });
+  const minilm = await OnnxEmbedder.create(await loadModelDirectory(minilmDir), {
+    device: 'cpu',
+    intraOpThreads: threads,
+  });
   const logger = createStderrLogger('warn');
   const staticTexts = await chunkTexts(source, staticModel, Number(arg('chunks', '2000')), logger);
   const minilmTexts = await chunkTexts(source, minilm, Number(arg('minilm-chunks', '128')), logger);
   const compareDir = process.argv.includes('--compare') ? resolve(arg('compare', '')) : undefined;
   const other = compareDir
-    ? await OnnxEmbedder.create(await loadModelDirectory(compareDir), { device: 'cpu', intraOpThreads: threads })
+    ? await OnnxEmbedder.create(await loadModelDirectory(compareDir), {
+        device: 'cpu',
+        intraOpThreads: threads,
+      })
     : undefined;
   const rounds: { static: number; compare?: number; minilm: number }[] = [];
   let s = await measure(staticModel, staticTexts);
