@@ -119,10 +119,32 @@ describe('built-in model through OnnxEmbedder', () => {
     await session.release();
   });
 
+  it('counts a repeated token sublinearly and only where the attention mask is 1', async () => {
+    const session = await ort.InferenceSession.create(join(builtinModelDir(), 'model.onnx'));
+    const run = async (ids: number[], mask: number[]): Promise<Float32Array> => {
+      const shape = [1, ids.length];
+      const out = await session.run({
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), shape),
+        attention_mask: new ort.Tensor('int64', BigInt64Array.from(mask.map(BigInt)), shape),
+      });
+      return out.sentence_embedding?.data as Float32Array;
+    };
+    const [x, y] = [2175, 4642];
+    const text = [101, x, x, y, 102];
+    const alone = await run(text, [1, 1, 1, 1, 1]);
+    // The same text followed by masked-out copies of x: x still occurs twice, so nothing changes ...
+    const masked = await run([...text, x, x], [1, 1, 1, 1, 1, 0, 0]);
+    for (let d = 0; d < alone.length; d++) expect(masked[d]).toBeCloseTo(alone[d] ?? Number.NaN, 5);
+    // ... while unmasked copies change x's count and so the balance of x and y.
+    const unmasked = await run([...text, x, x], [1, 1, 1, 1, 1, 1, 1]);
+    expect(cos(alone, unmasked)).toBeLessThan(0.9999);
+    await session.release();
+  });
+
   it('weighs tokens by position from the start of each text, so right padding in a batch changes nothing', async () => {
     const short = 'func ReadFile(name string) ([]byte, error) {';
     const long = `// ${'helper '.repeat(200)}\nfunc main() {}`;
-    // Repeated tokens: their counts (sublinear term frequency) must come from the text, not the padding.
+    // A text with repeated tokens (sublinear term frequency) is padded too.
     const repeats = 'func readFile(name string) { return os.ReadFile(name) } // read the file named name';
     const [alone, repeatsAlone] = await embedder.embedDocuments([short, repeats]);
     const [inBatch, , repeatsInBatch] = await embedder.embedDocuments([short, long, repeats]);
