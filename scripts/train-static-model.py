@@ -31,7 +31,8 @@ scripts/static-model/dump-suite.ts, `--suite-ids`). `--extra FILE…` appends tr
 Experiments (MODEL_CARD.md, candidates of 2026-12-02; none shipped): `--file-negs K --train-suite-ids F`
 adds K chunks of each pair's own file (from the train split mined and dumped like the suites) as extra
 negatives; `--query-marker ID` puts a vocabulary id after [CLS] in every query; `--bigrams B` adds B
-hashed rows for adjacent-id bigrams. The last two run with `--no-export` only.
+hashed rows for adjacent-id bigrams (these two run with `--no-export` only); `--tf-sat-per-token` learns
+one term-frequency exponent per vocabulary id instead of one for all.
 
 Export: the table is quantised to int8 with one float32 scale per row (symmetric, scale = max|row|/127)
 and written as an ONNX graph by hand (onnx.helper): Gather → Cast → × (row scale × attention mask
