@@ -32,7 +32,8 @@ Experiments (MODEL_CARD.md, candidates of 2026-12-02; none shipped): `--file-neg
 adds K chunks of each pair's own file (from the train split mined and dumped like the suites) as extra
 negatives; `--query-marker ID` puts a vocabulary id after [CLS] in every query; `--bigrams B` adds B
 hashed rows for adjacent-id bigrams (these two run with `--no-export` only); `--tf-sat-per-token` learns
-one term-frequency exponent per vocabulary id instead of one for all.
+one term-frequency exponent per vocabulary id instead of one for all; `--idf` multiplies each token's
+weight by idf(t)^beta of the training code (beta learned; folded into the table at export).
 
 Export: the table is quantised to int8 with one float32 scale per row (symmetric, scale = max|row|/127)
 and written as an ONNX graph by hand (onnx.helper): Gather → Cast → × (row scale × attention mask
@@ -252,10 +253,18 @@ class Encoder(torch.nn.Module):
         self.query = torch.nn.Parameter(torch.randn(rows, dims) * (1.0 / math.sqrt(dims)))
         self.code = self.query if tables == "shared" else torch.nn.Parameter(torch.randn(rows, dims) * (1.0 / math.sqrt(dims)))
         self.log_scale = torch.nn.Parameter(torch.tensor(math.log(20.0)))
+        # --idf: each token's weight is multiplied by idf(t)^beta (idf of the training code, BM25's form,
+        # a fixed buffer; beta learned from 1), so rare tokens, whose rows training rarely moves, weigh
+        # more from the start; folded into the table at export (no graph change)
+        self.log_idf = None
+        self.idf_beta = None
 
     def encode(self, table, seqs, drop=0.0, rng=None):
         ids, offsets, pos, tf = bag(seqs, drop, rng)
         w = self.log_pos.exp()[pos] if self.log_pos is not None else None
+        if self.log_idf is not None:
+            iw = (self.idf_beta * self.log_idf[ids]).exp()
+            w = iw if w is None else w * iw
         if self.tf_logit is not None:
             alpha = torch.sigmoid(self.tf_logit[ids] if self.tf_logit.dim() else self.tf_logit)
             tfw = tf.pow(alpha - 1.0)
@@ -475,6 +484,7 @@ def main():
     ap.add_argument("--train-suite-ids", default=None, help="the train split dumped like the validation suite (mine-pairs.ts --train-suite + dump-suite.ts)")
     ap.add_argument("--tf-sat", type=float, default=None, metavar="ALPHA0", help="sublinear term frequency: a token occurring tf times counts tf^alpha, alpha learned from ALPHA0 in (0, 1), e.g. 0.5")
     ap.add_argument("--tf-sat-per-token", action="store_true", help="with --tf-sat: learn one alpha per vocabulary id instead of one for all")
+    ap.add_argument("--idf", action="store_true", help="weight each token by idf(t)^beta of the training code (beta learned from 1; folded into the table at export)")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--metrics", default=".data/train-metrics.json")
     args = ap.parse_args()
@@ -510,6 +520,15 @@ def main():
     print(f"train {len(tq)} pairs, valid {len(vq)} pairs, loaded in {time.time() - t0:.0f} s", flush=True)
 
     model = Encoder(args.dims, args.tables, args.pos_weights, args.mlp, args.tf_sat, args.tf_sat_per_token)
+    if args.idf:
+        df = Counter()
+        for c in tc:
+            df.update(set(c.ids))
+        n = len(tc)
+        idf = torch.tensor([math.log(1.0 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in range(VOCAB + BIGRAMS)])
+        model.log_idf = (idf / idf[idf > 0].mean()).log()  # mean weight 1 over the vocabulary
+        model.idf_beta = torch.nn.Parameter(torch.tensor(1.0))
+        print(f"idf: {len(df)} ids seen in {n} code texts", flush=True)
     suite = load_suite(args.suite_ids) if args.suite_ids else None
     if args.select == "suite" and suite is None:
         sys.exit("--select suite needs --suite-ids")
@@ -519,7 +538,7 @@ def main():
             model.code[s].zero_()
     # Sparse gradients: a batch touches a few thousand of the 30,522 rows; SparseAdam updates only those.
     tables = [model.query] if args.tables == "shared" else [model.query, model.code]
-    opts = [torch.optim.SparseAdam(tables, lr=args.lr), torch.optim.Adam([p for p in (model.log_scale, model.log_pos, model.mlp_in, model.mlp_out, model.tf_logit) if p is not None], lr=args.lr)]
+    opts = [torch.optim.SparseAdam(tables, lr=args.lr), torch.optim.Adam([p for p in (model.log_scale, model.log_pos, model.mlp_in, model.mlp_out, model.tf_logit, model.idf_beta) if p is not None], lr=args.lr)]
     best = (-1.0, 0, None)
     history = []
     order = list(range(len(tq)))
@@ -585,6 +604,7 @@ def main():
                 history.append({"epoch": at, "loss": round(total / max(steps, 1), 4), "valid_mrr": round(vg, 4), "valid_unit_mrr": round(vu, 4), "valid_suite_mrr10": None if vs is None else round(vs, 4)})
                 suite_note = "" if vs is None else f" suite MRR@10 {vs:.4f}"
                 tf_note = "" if model.tf_logit is None else f" tf alpha {torch.sigmoid(model.tf_logit).mean().item():.3f}"
+                tf_note += "" if model.idf_beta is None else f" idf beta {model.idf_beta.item():.3f}"
                 print(f"epoch {at} loss {total / max(steps, 1):.4f} valid MRR {vg:.4f} unit MRR {vu:.4f}{suite_note} scale {model.log_scale.exp().item():.1f}{tf_note} ({time.time() - t0:.0f} s)", flush=True)
                 if v > best[0]:
                     best = (v, at, {k: p.detach().clone() for k, p in model.named_parameters()})
@@ -604,6 +624,9 @@ def main():
     if args.tables != "shared":
         sys.exit("export supports the shared table only (one ONNX graph serves queries and code)")
     table = best[2]["query"]
+    if args.idf:  # fold idf^beta into the rows; the int8 check below then runs without it
+        table = table * (best[2]["idf_beta"] * model.log_idf).exp()[:, None]
+        model.log_idf = None
     q, scale = quantize(table)
     os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, "model.onnx")
