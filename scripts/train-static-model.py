@@ -33,7 +33,8 @@ adds K chunks of each pair's own file (from the train split mined and dumped lik
 negatives; `--query-marker ID` puts a vocabulary id after [CLS] in every query; `--bigrams B` adds B
 hashed rows for adjacent-id bigrams (these two run with `--no-export` only); `--tf-sat-per-token` learns
 one term-frequency exponent per vocabulary id instead of one for all; `--idf` multiplies each token's
-weight by idf(t)^beta of the training code (beta learned; folded into the table at export).
+weight by idf(t)^beta of the training code (beta learned; folded into the table at export);
+`--loss query-to-code` drops the code → query half of the loss.
 
 Export: the table is quantised to int8 with one float32 scale per row (symmetric, scale = max|row|/127)
 and written as an ONNX graph by hand (onnx.helper): Gather → Cast → × (row scale × attention mask
@@ -485,6 +486,7 @@ def main():
     ap.add_argument("--tf-sat", type=float, default=None, metavar="ALPHA0", help="sublinear term frequency: a token occurring tf times counts tf^alpha, alpha learned from ALPHA0 in (0, 1), e.g. 0.5")
     ap.add_argument("--tf-sat-per-token", action="store_true", help="with --tf-sat: learn one alpha per vocabulary id instead of one for all")
     ap.add_argument("--idf", action="store_true", help="weight each token by idf(t)^beta of the training code (beta learned from 1; folded into the table at export)")
+    ap.add_argument("--loss", choices=["symmetric", "query-to-code"], default="symmetric", help="InfoNCE in both directions (default) or only query → code, the direction search uses")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--metrics", default=".data/train-metrics.json")
     args = ap.parse_args()
@@ -581,7 +583,9 @@ def main():
             q2c = logits
             if extra:
                 q2c = torch.cat([logits, (q @ model.encode(model.code, extra, args.drop, rng).T) * temp], dim=1)
-            loss = (F.cross_entropy(q2c, labels) + F.cross_entropy(logits.T, labels)) / 2
+            loss = F.cross_entropy(q2c, labels)
+            if args.loss == "symmetric":
+                loss = (loss + F.cross_entropy(logits.T, labels)) / 2
             for opt in opts:
                 opt.zero_grad()
             loss.backward()
