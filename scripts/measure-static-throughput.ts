@@ -60,14 +60,19 @@ async function main(): Promise<void> {
         intraOpThreads: threads,
       })
     : undefined;
-  const rounds: { static: number; compare?: number; minilm: number }[] = [];
-  let s = await measure(staticModel, staticTexts);
-  let m = await measure(minilm, minilmTexts);
+  type Measured = Awaited<ReturnType<typeof measure>>;
+  const measured: { s: Measured; m: Measured; o?: Measured }[] = [];
   for (let r = 0; r < Math.max(1, Number(arg('rounds', '1'))); r++) {
-    if (r > 0) [s, m] = [await measure(staticModel, staticTexts), await measure(minilm, minilmTexts)];
-    const o = other ? await measure(other, staticTexts) : undefined;
-    rounds.push({ static: s.perSecond, ...(o ? { compare: o.perSecond } : {}), minilm: m.perSecond });
+    const s = await measure(staticModel, staticTexts);
+    const m = await measure(minilm, minilmTexts);
+    measured.push({ s, m, ...(other ? { o: await measure(other, staticTexts) } : {}) });
   }
+  const rounds = measured.map(({ s, m, o }) => ({
+    static: s.perSecond,
+    ...(o ? { compare: o.perSecond } : {}),
+    minilm: m.perSecond,
+  }));
+  const { s, m } = measured[measured.length - 1];
   const result = {
     source,
     threads,

@@ -214,9 +214,9 @@ def strip_special(ids, query=False):
     return Seq(toks, pos)
 
 
-def bag(seqs, drop=0.0, rng=None):
-    """Flat ids + offsets + positions + each token's count in its own text (term frequency, after dropout)
-    for F.embedding_bag, with optional token dropout (never empties a bag)."""
+def bag(seqs, drop=0.0, rng=None, with_tf=False):
+    """Flat ids + offsets + positions for F.embedding_bag, with optional token dropout (never empties a
+    bag), and with `with_tf` each token's count in its own text (term frequency, after dropout; else None)."""
     flat, offsets, pos, tf = [], [], [], []
     for s in seqs:
         offsets.append(len(flat))
@@ -227,10 +227,11 @@ def bag(seqs, drop=0.0, rng=None):
                 ids, ps = [ids[j] for j in kept], [ps[j] for j in kept]
         flat.extend(ids)
         pos.extend(ps)
-        counts = Counter(ids)
-        tf.extend(counts[t] for t in ids)
+        if with_tf:
+            counts = Counter(ids)
+            tf.extend(counts[t] for t in ids)
     return (torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long), torch.tensor(pos, dtype=torch.long),
-            torch.tensor(tf, dtype=torch.float32))
+            torch.tensor(tf, dtype=torch.float32) if with_tf else None)
 
 
 class Encoder(torch.nn.Module):
@@ -261,7 +262,7 @@ class Encoder(torch.nn.Module):
         self.idf_beta = None
 
     def encode(self, table, seqs, drop=0.0, rng=None):
-        ids, offsets, pos, tf = bag(seqs, drop, rng)
+        ids, offsets, pos, tf = bag(seqs, drop, rng, with_tf=self.tf_logit is not None)
         w = self.log_pos.exp()[pos] if self.log_pos is not None else None
         if self.log_idf is not None:
             iw = (self.idf_beta * self.log_idf[ids]).exp()

@@ -22,6 +22,23 @@ interface ModelConfig {
   sha256: string;
   reference: { input_ids: number[][]; first8: number[][] };
 }
+/** Runs the built-in graph on one sequence of ids (attention mask all 1 unless given) and returns its embedding. */
+async function runGraph(
+  session: ort.InferenceSession,
+  ids: number[],
+  mask?: number[],
+): Promise<Float32Array> {
+  const shape = [1, ids.length];
+  const out = await session.run({
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), shape),
+    attention_mask: new ort.Tensor(
+      'int64',
+      BigInt64Array.from((mask ?? ids.map(() => 1)).map(BigInt)),
+      shape,
+    ),
+  });
+  return out.sentence_embedding?.data as Float32Array;
+}
 const config = (): ModelConfig =>
   JSON.parse(readFileSync(join(builtinModelDir(), 'codeidx-model.json'), 'utf8')) as ModelConfig;
 
@@ -108,27 +125,15 @@ describe('built-in model through OnnxEmbedder', () => {
     const session = await ort.InferenceSession.create(join(builtinModelDir(), 'model.onnx'));
     const ref = config().reference;
     for (const [i, ids] of ref.input_ids.entries()) {
-      const shape = [1, ids.length];
-      const out = await session.run({
-        input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), shape),
-        attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), shape),
-      });
-      const v = out.sentence_embedding?.data as Float32Array;
+      const v = await runGraph(session, ids);
       for (let d = 0; d < 8; d++) expect(v[d]).toBeCloseTo(ref.first8[i]?.[d] ?? Number.NaN, 5);
     }
     await session.release();
   });
 
-  it('counts a repeated token sublinearly and only where the attention mask is 1', async () => {
+  it('counts a repeated token (sublinear term frequency) only where the attention mask is 1', async () => {
     const session = await ort.InferenceSession.create(join(builtinModelDir(), 'model.onnx'));
-    const run = async (ids: number[], mask: number[]): Promise<Float32Array> => {
-      const shape = [1, ids.length];
-      const out = await session.run({
-        input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), shape),
-        attention_mask: new ort.Tensor('int64', BigInt64Array.from(mask.map(BigInt)), shape),
-      });
-      return out.sentence_embedding?.data as Float32Array;
-    };
+    const run = (ids: number[], mask: number[]): Promise<Float32Array> => runGraph(session, ids, mask);
     const [x, y] = [2175, 4642];
     const text = [101, x, x, y, 102];
     const alone = await run(text, [1, 1, 1, 1, 1]);
