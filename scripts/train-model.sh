@@ -35,5 +35,13 @@ if [ ! -s .data/pairs/extra-python-npm.jsonl ]; then
 fi
 # The validation suite (valid split, built like eval suite 1) as token ids: checkpoints are selected on it.
 npx tsx scripts/static-model/dump-suite.ts .data/suite-valid.jsonl --source .data/valid-corpus --out .data/suite-valid.ids.json
+# The train split built the same way (every chunk of the train units' files, most of them undocumented):
+# the pool of same-file negatives of --mined-negs / --file-negs. Mined into .data/train-suite so that the
+# committed eval suite 1 is not rewritten.
+if [ ! -s .data/suite-train.ids.json ]; then
+  npx tsx scripts/mine-pairs.ts --out .data/train-suite --train-suite --suite1 .data/train-suite/suite1.jsonl
+  npx tsx scripts/static-model/dump-suite.ts .data/train-suite/suite-train.jsonl --source .data/train-suite/train-corpus \
+    --out .data/suite-train.ids.json
+fi
 "$PY" scripts/train-static-model.py --extra .data/pairs/extra-go.jsonl .data/pairs/extra-python-npm.jsonl \
-  --suite-ids .data/suite-valid.ids.json "$@"
+  --suite-ids .data/suite-valid.ids.json --train-suite-ids .data/suite-train.ids.json "$@"

@@ -156,6 +156,29 @@ def file_negatives(meta, suite_path):
     return chunks, cands
 
 
+def mine_by_model(model, tq, fchunks, fcands, pool, batch=4096):
+    """Model-mined negatives (as ANCE, Xiong et al. 2021, arXiv:2007.00808, within a pair's own file):
+    for each pair, the `pool` chunks among its same-file candidates (file_negatives) that the current
+    model ranks closest to its query; None where a pair has no candidate."""
+    need = sorted({i for c in fcands for i in c})
+    row = {i: n for n, i in enumerate(need)}
+    pairs = [j for j, c in enumerate(fcands) if c]
+    out = [None] * len(fcands)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        c = torch.cat([model.encode(model.code, [fchunks[i] for i in need[b:b + batch]]) for b in range(0, len(need), batch)])
+        q = torch.cat([model.encode(model.query, [tq[j] for j in pairs[b:b + batch]]) for b in range(0, len(pairs), batch)])
+        for n, j in enumerate(pairs):
+            cand = fcands[j]
+            s = c[torch.tensor([row[i] for i in cand])] @ q[n]
+            top = s.topk(min(pool, len(cand))).indices.tolist()
+            out[j] = [cand[t] for t in top]
+    if was_training:
+        model.train()
+    return out
+
+
 def unit_mrr(model, qs, cs, meta):
     """Validation MRR within units: each query ranked against the code chunks of its own unit only
     (closer to the suite, which ranks against all chunks of the same packages)."""
@@ -483,6 +506,8 @@ def main():
     ap.add_argument("--query-marker", type=int, default=0, help="vocabulary id inserted after [CLS] in every query, e.g. 1 = [unused0] (query/code asymmetry through the shared table)")
     ap.add_argument("--bigrams", type=int, default=0, help="hashed bigram buckets added to the table (0 = none)")
     ap.add_argument("--file-negs", type=int, default=0, help="K same-file negatives per pair from --train-suite-ids (0 = none)")
+    ap.add_argument("--mined-negs", type=int, default=0, help="K negatives per pair drawn from the 2K same-file chunks (--train-suite-ids) the current model ranks closest to its query, re-mined at every check from --mine-from on (0 = none)")
+    ap.add_argument("--mine-from", type=float, default=1.0, help="epoch from which --mined-negs is used (before: in-batch negatives only)")
     ap.add_argument("--train-suite-ids", default=None, help="the train split dumped like the validation suite (mine-pairs.ts --train-suite + dump-suite.ts)")
     ap.add_argument("--tf-sat", type=float, default=None, metavar="ALPHA0", help="sublinear term frequency: a token occurring tf times counts tf^alpha, alpha learned from ALPHA0 in (0, 1), e.g. 0.5")
     ap.add_argument("--tf-sat-per-token", action="store_true", help="with --tf-sat: learn one alpha per vocabulary id instead of one for all")
@@ -495,8 +520,10 @@ def main():
     MARKER, BIGRAMS = args.query_marker, args.bigrams
     if (MARKER or BIGRAMS) and not args.no_export:
         sys.exit("--query-marker and --bigrams are experiments (see MODEL_CARD.md): run them with --no-export; the ONNX export and the tokenizer do not implement them")
-    if args.file_negs and not args.train_suite_ids:
-        sys.exit("--file-negs needs --train-suite-ids (npx tsx scripts/mine-pairs.ts --out DIR --train-suite, then scripts/static-model/dump-suite.ts DIR/suite-train.jsonl --source DIR/train-corpus --out FILE)")
+    if args.file_negs and args.mined_negs:
+        sys.exit("--file-negs and --mined-negs are alternatives: random or model-mined same-file negatives; pick one")
+    if (args.file_negs or args.mined_negs) and not args.train_suite_ids:
+        sys.exit("--file-negs and --mined-negs need --train-suite-ids (npx tsx scripts/mine-pairs.ts --out DIR --train-suite, then scripts/static-model/dump-suite.ts DIR/suite-train.jsonl --source DIR/train-corpus --out FILE)")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -516,7 +543,7 @@ def main():
         hard = mine_hard_negatives(tq, tc, tmeta, args.hard_negs)
         print(f"hard negatives: {args.hard_negs} per query, {int((hard >= 0).sum())} mined in {time.time() - th:.0f} s", flush=True)
     fneg = None
-    if args.file_negs > 0:
+    if args.file_negs > 0 or args.mined_negs > 0:
         fchunks, fcands = file_negatives(tmeta, args.train_suite_ids)
         fneg = (fchunks, fcands)
         print(f"file negatives: {sum(1 for c in fcands if c)} pairs have some, {sum(len(c) for c in fcands)} candidates", flush=True)
@@ -544,6 +571,7 @@ def main():
     opts = [torch.optim.SparseAdam(tables, lr=args.lr), torch.optim.Adam([p for p in (model.log_scale, model.log_pos, model.mlp_in, model.mlp_out, model.tf_logit, model.idf_beta) if p is not None], lr=args.lr)]
     best = (-1.0, 0, None)
     history = []
+    mined = None  # --mined-negs: per pair, its current pool of model-mined same-file negatives
     order = list(range(len(tq)))
     steps_per_epoch = len(order) // args.batch
     check_every = max(1, steps_per_epoch // args.evals_per_epoch)
@@ -573,7 +601,13 @@ def main():
             # each query's mined in-unit hard negatives (--hard-negs; one that is itself in the batch
             # stays an in-batch column only).
             extra = []
-            if fneg is not None:
+            if args.mined_negs > 0:
+                if mined is not None:
+                    for j in idx:
+                        cand = mined[j] if j < len(mined) else None
+                        if cand:
+                            extra.extend(fneg[0][k] for k in rng.sample(cand, min(args.mined_negs, len(cand))))
+            elif fneg is not None:
                 for j in idx:
                     cand = fneg[1][j]
                     if cand:
@@ -613,6 +647,10 @@ def main():
                 print(f"epoch {at} loss {total / max(steps, 1):.4f} valid MRR {vg:.4f} unit MRR {vu:.4f}{suite_note} scale {model.log_scale.exp().item():.1f}{tf_note} ({time.time() - t0:.0f} s)", flush=True)
                 if v > best[0]:
                     best = (v, at, {k: p.detach().clone() for k, p in model.named_parameters()})
+                if args.mined_negs > 0 and at >= args.mine_from - 1e-9:
+                    tm = time.time()
+                    mined = mine_by_model(model, tq, fneg[0], fneg[1], 2 * args.mined_negs)
+                    print(f"mined negatives for {sum(1 for m in mined if m)} pairs in {time.time() - tm:.1f} s", flush=True)
                 if (time.time() - t0) / 60 > args.max_minutes:
                     print("time budget reached", flush=True)
                     stop = True
@@ -689,7 +727,7 @@ def main():
     # Hybrid fusion is tuned on the exported model, so it is not written here (MODEL_CARD.md, "Hybrid fusion").
     print("next: choose the hybrid fusion on both validation sets as MODEL_CARD.md \"Hybrid fusion\" describes, and add it "
           "to codeidx-model.json as \"fusion\"; e.g. npx tsx scripts/codeidx-eval.ts .data/suite-valid.jsonl --source "
-          ".data/valid-corpus --model " + args.out + " --mode hybrid --rrf-k 0 1 2 5 10 60 --rrf-weights 1,1 1,0.7 1,0.5 1,0.3",
+          ".data/valid-corpus --model " + args.out + " --mode hybrid --rrf-k 0 1 2 5 10 60 --rrf-weights 1,1 1,0.7 1,0.5 1,0.3 1,0.2 1,0.1",
           flush=True)
 
 
