@@ -599,12 +599,13 @@ def main():
             # Extra code columns for the query→code loss, shared by the whole batch like in-batch
             # negatives: K chunks of each query's own file that are not its function (--file-negs), or
             # each query's mined in-unit hard negatives (--hard-negs; one that is itself in the batch
-            # stays an in-batch column only).
+            # stays an in-batch column only), or K of the chunks of its own file the model last ranked
+            # closest to it (--mined-negs, none before --mine-from).
             extra = []
             if args.mined_negs > 0:
                 if mined is not None:
                     for j in idx:
-                        cand = mined[j] if j < len(mined) else None
+                        cand = mined[j]
                         if cand:
                             extra.extend(fneg[0][k] for k in rng.sample(cand, min(args.mined_negs, len(cand))))
             elif fneg is not None:
