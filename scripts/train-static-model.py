@@ -156,13 +156,21 @@ def file_negatives(meta, suite_path):
     return chunks, cands
 
 
+_MINE_STATE = {}
+
+
 def mine_by_model(model, tq, fchunks, fcands, pool, batch=4096):
     """Model-mined negatives (as ANCE, Xiong et al. 2021, arXiv:2007.00808, within a pair's own file):
     for each pair, the `pool` chunks among its same-file candidates (file_negatives) that the current
-    model ranks closest to its query; None where a pair has no candidate."""
-    need = sorted({i for c in fcands for i in c})
-    row = {i: n for n, i in enumerate(need)}
-    pairs = [j for j, c in enumerate(fcands) if c]
+    model ranks closest to its query; None where a pair has no candidate. The candidate rows and the
+    per-pair index tensors never change during a run and are built on the first call only."""
+    key = id(fcands)
+    if key not in _MINE_STATE:
+        need = sorted({i for c in fcands for i in c})
+        row = {i: n for n, i in enumerate(need)}
+        pairs = [j for j, c in enumerate(fcands) if c]
+        _MINE_STATE[key] = (need, pairs, [torch.tensor([row[i] for i in fcands[j]]) for j in pairs])
+    need, pairs, cand_rows = _MINE_STATE[key]
     out = [None] * len(fcands)
     was_training = model.training
     model.eval()
@@ -171,7 +179,7 @@ def mine_by_model(model, tq, fchunks, fcands, pool, batch=4096):
         q = torch.cat([model.encode(model.query, [tq[j] for j in pairs[b:b + batch]]) for b in range(0, len(pairs), batch)])
         for n, j in enumerate(pairs):
             cand = fcands[j]
-            s = c[torch.tensor([row[i] for i in cand])] @ q[n]
+            s = c[cand_rows[n]] @ q[n]
             top = s.topk(min(pool, len(cand))).indices.tolist()
             out[j] = [cand[t] for t in top]
     if was_training:
@@ -506,7 +514,7 @@ def main():
     ap.add_argument("--query-marker", type=int, default=0, help="vocabulary id inserted after [CLS] in every query, e.g. 1 = [unused0] (query/code asymmetry through the shared table)")
     ap.add_argument("--bigrams", type=int, default=0, help="hashed bigram buckets added to the table (0 = none)")
     ap.add_argument("--file-negs", type=int, default=0, help="K same-file negatives per pair from --train-suite-ids (0 = none)")
-    ap.add_argument("--mined-negs", type=int, default=0, help="K negatives per pair drawn from the 2K same-file chunks (--train-suite-ids) the current model ranks closest to its query, re-mined at every check from --mine-from on (0 = none)")
+    ap.add_argument("--mined-negs", type=int, default=0, help="K negatives per pair drawn from the 2K same-file chunks (--train-suite-ids) the current model ranks closest to its query, re-mined at the checks from --mine-from on, not after the last one (0 = none)")
     ap.add_argument("--mine-from", type=float, default=1.0, help="epoch from which --mined-negs is used (before: in-batch negatives only)")
     ap.add_argument("--train-suite-ids", default=None, help="the train split dumped like the validation suite (mine-pairs.ts --train-suite + dump-suite.ts)")
     ap.add_argument("--tf-sat", type=float, default=None, metavar="ALPHA0", help="sublinear term frequency: a token occurring tf times counts tf^alpha, alpha learned from ALPHA0 in (0, 1), e.g. 0.5")
@@ -648,14 +656,18 @@ def main():
                 print(f"epoch {at} loss {total / max(steps, 1):.4f} valid MRR {vg:.4f} unit MRR {vu:.4f}{suite_note} scale {model.log_scale.exp().item():.1f}{tf_note} ({time.time() - t0:.0f} s)", flush=True)
                 if v > best[0]:
                     best = (v, at, {k: p.detach().clone() for k, p in model.named_parameters()})
-                if args.mined_negs > 0 and at >= args.mine_from - 1e-9:
-                    tm = time.time()
-                    mined = mine_by_model(model, tq, fneg[0], fneg[1], 2 * args.mined_negs)
-                    print(f"mined negatives for {sum(1 for m in mined if m)} pairs in {time.time() - tm:.1f} s", flush=True)
                 if (time.time() - t0) / 60 > args.max_minutes:
                     print("time budget reached", flush=True)
                     stop = True
                     break
+                # Re-mine for the steps ahead, except after the last check and at a mid-epoch check that
+                # the end-of-epoch check follows within half an interval (it would re-mine again at once).
+                last = epoch == args.epochs and steps == steps_per_epoch
+                superseded = steps != steps_per_epoch and steps_per_epoch - steps < check_every // 2
+                if args.mined_negs > 0 and at >= args.mine_from - 1e-9 and not last and not superseded:
+                    tm = time.time()
+                    mined = mine_by_model(model, tq, fneg[0], fneg[1], 2 * args.mined_negs)
+                    print(f"mined negatives for {sum(1 for m in mined if m)} pairs in {time.time() - tm:.1f} s", flush=True)
         if stop:
             break
     print(f"best valid MRR {best[0]:.4f} at epoch {best[1]}", flush=True)
