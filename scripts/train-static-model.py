@@ -521,6 +521,7 @@ def main():
     ap.add_argument("--tf-sat-per-token", action="store_true", help="with --tf-sat: learn one alpha per vocabulary id instead of one for all")
     ap.add_argument("--idf", action="store_true", help="weight each token by idf(t)^beta of the training code (beta learned from 1; folded into the table at export)")
     ap.add_argument("--loss", choices=["symmetric", "query-to-code"], default="symmetric", help="InfoNCE in both directions (default) or only query → code, the direction search uses")
+    ap.add_argument("--average-from", type=float, default=None, metavar="EPOCH", help="also score the average of the weights at the checks from EPOCH on (stochastic weight averaging, Izmailov et al. 2018, arXiv:1803.05407) and keep it if it beats the best single check")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--metrics", default=".data/train-metrics.json")
     args = ap.parse_args()
@@ -580,6 +581,7 @@ def main():
     best = (-1.0, 0, None)
     history = []
     mined = None  # --mined-negs: per pair, its current pool of model-mined same-file negatives
+    averaged = None  # --average-from: (sum of the weights at the checks so far, number of checks)
     order = list(range(len(tq)))
     steps_per_epoch = len(order) // args.batch
     check_every = max(1, steps_per_epoch // args.evals_per_epoch)
@@ -656,20 +658,38 @@ def main():
                 print(f"epoch {at} loss {total / max(steps, 1):.4f} valid MRR {vg:.4f} unit MRR {vu:.4f}{suite_note} scale {model.log_scale.exp().item():.1f}{tf_note} ({time.time() - t0:.0f} s)", flush=True)
                 if v > best[0]:
                     best = (v, at, {k: p.detach().clone() for k, p in model.named_parameters()})
+                # A mid-epoch check that the end-of-epoch check follows within half an interval is
+                # superseded by it: it neither re-mines nor counts in the weight average.
+                last = epoch == args.epochs and steps == steps_per_epoch
+                superseded = steps != steps_per_epoch and steps_per_epoch - steps < check_every // 2
+                if args.average_from is not None and at >= args.average_from - 1e-9 and not superseded:
+                    params = {k: p.detach().clone() for k, p in model.named_parameters()}
+                    averaged = (params, 1) if averaged is None else ({k: averaged[0][k] + params[k] for k in params}, averaged[1] + 1)
                 if (time.time() - t0) / 60 > args.max_minutes:
                     print("time budget reached", flush=True)
                     stop = True
                     break
-                # Re-mine for the steps ahead, except after the last check and at a mid-epoch check that
-                # the end-of-epoch check follows within half an interval (it would re-mine again at once).
-                last = epoch == args.epochs and steps == steps_per_epoch
-                superseded = steps != steps_per_epoch and steps_per_epoch - steps < check_every // 2
+                # Re-mine for the steps ahead, except after the last check and at a superseded one.
                 if args.mined_negs > 0 and at >= args.mine_from - 1e-9 and not last and not superseded:
                     tm = time.time()
                     mined = mine_by_model(model, tq, fneg[0], fneg[1], 2 * args.mined_negs)
                     print(f"mined negatives for {sum(1 for m in mined if m)} pairs in {time.time() - tm:.1f} s", flush=True)
         if stop:
             break
+    if averaged is not None and averaged[1] > 1:
+        mean_params = {k: v / averaged[1] for k, v in averaged[0].items()}
+        with torch.no_grad():
+            for k, p in model.named_parameters():
+                p.copy_(mean_params[k])
+        model.eval()
+        vg, vu = mrr(model, vq, vc), unit_mrr(model, vq, vc, vmeta)
+        vs = suite_mrr10(model, suite) if suite is not None else None
+        v = vu if args.select == "unit" else vs if args.select == "suite" else vg
+        at = f"average of {averaged[1]} checks from {args.average_from}"
+        history.append({"epoch": at, "valid_mrr": round(vg, 4), "valid_unit_mrr": round(vu, 4), "valid_suite_mrr10": None if vs is None else round(vs, 4)})
+        print(f"{at}: valid MRR {vg:.4f} unit MRR {vu:.4f}" + ("" if vs is None else f" suite MRR@10 {vs:.4f}"), flush=True)
+        if v > best[0]:
+            best = (v, at, mean_params)
     print(f"best valid MRR {best[0]:.4f} at epoch {best[1]}", flush=True)
     metrics = {"args": vars(args), "train_pairs": len(tq), "valid_pairs": len(vq), "best_valid_mrr": round(best[0], 4), "best_epoch": best[1], "history": history, "seconds": round(time.time() - t0)}
     os.makedirs(os.path.dirname(args.metrics) or ".", exist_ok=True)
