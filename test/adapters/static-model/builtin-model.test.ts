@@ -52,7 +52,7 @@ describe('built-in model files', () => {
 
   it('declares the hybrid fusion tuned on the validation suite (MODEL_CARD.md, "Hybrid fusion")', async () => {
     const { info } = await resolveBuiltinModel(undefined, { deferChecksum: true });
-    expect(info.fusion).toEqual({ k: 5, weights: { semantic: 1, lexical: 1 } });
+    expect(info.fusion).toEqual({ k: 2, weights: { semantic: 1, lexical: 0.3 } });
   });
 
   it('verifies the sha256 of model.onnx', async () => {
