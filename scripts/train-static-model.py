@@ -156,21 +156,22 @@ def file_negatives(meta, suite_path):
     return chunks, cands
 
 
-_MINE_STATE = {}
+def mining_index(fcands):
+    """What `mine_by_model` needs of the same-file candidates (file_negatives), fixed for a run: the
+    candidate chunk ids to encode (sorted), the pairs that have candidates, and for each such pair the
+    rows of its candidates among the encoded chunks (a LongTensor)."""
+    need = sorted({i for c in fcands for i in c})
+    row = {i: n for n, i in enumerate(need)}
+    pairs = [j for j, c in enumerate(fcands) if c]
+    return need, pairs, [torch.tensor([row[i] for i in fcands[j]]) for j in pairs]
 
 
-def mine_by_model(model, tq, fchunks, fcands, pool, batch=4096):
+def mine_by_model(model, tq, fchunks, fcands, index, pool, batch=4096):
     """Model-mined negatives (as ANCE, Xiong et al. 2021, arXiv:2007.00808, within a pair's own file):
     for each pair, the `pool` chunks among its same-file candidates (file_negatives) that the current
-    model ranks closest to its query; None where a pair has no candidate. The candidate rows and the
-    per-pair index tensors never change during a run and are built on the first call only."""
-    key = id(fcands)
-    if key not in _MINE_STATE:
-        need = sorted({i for c in fcands for i in c})
-        row = {i: n for n, i in enumerate(need)}
-        pairs = [j for j, c in enumerate(fcands) if c]
-        _MINE_STATE[key] = (need, pairs, [torch.tensor([row[i] for i in fcands[j]]) for j in pairs])
-    need, pairs, cand_rows = _MINE_STATE[key]
+    model ranks closest to its query; None where a pair has no candidate. `index` is
+    `mining_index(fcands)`, built once per run."""
+    need, pairs, cand_rows = index
     out = [None] * len(fcands)
     was_training = model.training
     model.eval()
@@ -554,7 +555,7 @@ def main():
     fneg = None
     if args.file_negs > 0 or args.mined_negs > 0:
         fchunks, fcands = file_negatives(tmeta, args.train_suite_ids)
-        fneg = (fchunks, fcands)
+        fneg = (fchunks, fcands, mining_index(fcands) if args.mined_negs > 0 else None)
         print(f"file negatives: {sum(1 for c in fcands if c)} pairs have some, {sum(len(c) for c in fcands)} candidates", flush=True)
     print(f"train {len(tq)} pairs, valid {len(vq)} pairs, loaded in {time.time() - t0:.0f} s", flush=True)
 
@@ -580,6 +581,16 @@ def main():
     opts = [torch.optim.SparseAdam(tables, lr=args.lr), torch.optim.Adam([p for p in (model.log_scale, model.log_pos, model.mlp_in, model.mlp_out, model.tf_logit, model.idf_beta) if p is not None], lr=args.lr)]
     best = (-1.0, 0, None)
     history = []
+
+    def validate():
+        """Puts the model in eval mode and scores it: (global MRR, within-unit MRR, suite MRR@10 or
+        None, the one --select picks)."""
+        model.eval()
+        vg = mrr(model, vq, vc)
+        vu = unit_mrr(model, vq, vc, vmeta)
+        vs = suite_mrr10(model, suite) if suite is not None else None
+        return vg, vu, vs, (vu if args.select == "unit" else vs if args.select == "suite" else vg)
+
     mined = None  # --mined-negs: per pair, its current pool of model-mined same-file negatives
     averaged = None  # --average-from: (sum of the weights at the checks so far, number of checks)
     order = list(range(len(tq)))
@@ -645,12 +656,8 @@ def main():
             steps += 1
             if steps % check_every == 0 or steps == steps_per_epoch:
                 at = round(epoch - 1 + steps / steps_per_epoch, 2)
-                model.eval()
-                vg = mrr(model, vq, vc)
-                vu = unit_mrr(model, vq, vc, vmeta)
-                vs = suite_mrr10(model, suite) if suite is not None else None
+                vg, vu, vs, v = validate()
                 model.train()
-                v = vu if args.select == "unit" else vs if args.select == "suite" else vg
                 history.append({"epoch": at, "loss": round(total / max(steps, 1), 4), "valid_mrr": round(vg, 4), "valid_unit_mrr": round(vu, 4), "valid_suite_mrr10": None if vs is None else round(vs, 4)})
                 suite_note = "" if vs is None else f" suite MRR@10 {vs:.4f}"
                 tf_note = "" if model.tf_logit is None else f" tf alpha {torch.sigmoid(model.tf_logit).mean().item():.3f}"
@@ -672,7 +679,7 @@ def main():
                 # Re-mine for the steps ahead, except after the last check and at a superseded one.
                 if args.mined_negs > 0 and at >= args.mine_from - 1e-9 and not last and not superseded:
                     tm = time.time()
-                    mined = mine_by_model(model, tq, fneg[0], fneg[1], 2 * args.mined_negs)
+                    mined = mine_by_model(model, tq, fneg[0], fneg[1], fneg[2], 2 * args.mined_negs)
                     print(f"mined negatives for {sum(1 for m in mined if m)} pairs in {time.time() - tm:.1f} s", flush=True)
         if stop:
             break
@@ -681,10 +688,7 @@ def main():
         with torch.no_grad():
             for k, p in model.named_parameters():
                 p.copy_(mean_params[k])
-        model.eval()
-        vg, vu = mrr(model, vq, vc), unit_mrr(model, vq, vc, vmeta)
-        vs = suite_mrr10(model, suite) if suite is not None else None
-        v = vu if args.select == "unit" else vs if args.select == "suite" else vg
+        vg, vu, vs, v = validate()
         at = f"average of {averaged[1]} checks from {args.average_from}"
         history.append({"epoch": at, "valid_mrr": round(vg, 4), "valid_unit_mrr": round(vu, 4), "valid_suite_mrr10": None if vs is None else round(vs, 4)})
         print(f"{at}: valid MRR {vg:.4f} unit MRR {vu:.4f}" + ("" if vs is None else f" suite MRR@10 {vs:.4f}"), flush=True)

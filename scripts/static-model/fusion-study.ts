@@ -30,6 +30,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { mean } from '../../bench/lib/stats.js';
 import { openSourceReader } from '../../src/adapters/fs/open-source-reader.js';
 import { SqliteVectorStore } from '../../src/adapters/sqlite/sqlite-vector-store.js';
 import { openEvalEmbedder } from '../../src/cli/eval-command.js';
@@ -37,20 +38,22 @@ import { createStderrLogger } from '../../src/cli/stderr-logger.js';
 import { createChunker } from '../../src/cli/wiring.js';
 import { reciprocalRankFusion } from '../../src/core/fusion.js';
 import { indexTree } from '../../src/core/index-pipeline.js';
-import type { VectorStore } from '../../src/core/ports.js';
-import { matchRanking, METRIC_CUTOFF, type LocatedChunk } from '../../src/core/retrieval-metrics.js';
-import type { Point } from '../../src/core/types.js';
+import { matchRanking, scoreRanking } from '../../src/core/retrieval-metrics.js';
 import { parseEvalSuite } from '../../src/eval/eval-suite.js';
-import { checkLocations } from '../../src/eval/run-eval.js';
+import { checkLocations, RecordingStore } from '../../src/eval/run-eval.js';
 
 /** Candidates per list, as hybrid search fetches them for k = 10 (`candidateCount`). */
 const LIST = 50;
 
-/** One candidate: chunk id, the list's score (cosine or BM25), whether it answers the query. */
-type Candidate = [id: string, score: number, relevant: boolean];
-/** One query of a dump: its suite line and both candidate lists, best first. */
+/**
+ * One candidate: chunk id, the list's score (cosine or BM25), and the indices of the query's relevant
+ * locations it matches (as `matchRanking` gives them; empty when it answers nothing).
+ */
+type Candidate = [id: string, score: number, matches: number[]];
+/** One query of a dump: its suite line, its number of findable relevant locations, both candidate lists best first. */
 interface DumpedQuery {
   line: number;
+  relevant: number;
   sem: Candidate[];
   lex: Candidate[];
 }
@@ -63,26 +66,15 @@ async function dump(suitePath: string, source: string, out: string, exclude: str
   const dir = mkdtempSync(join(tmpdir(), 'codeidx-fusion-'));
   const space = { modelId: embedder.info.id, revision: embedder.info.revision, dims: embedder.info.dims };
   const store = await SqliteVectorStore.open({ path: join(dir, 'study.db'), space, logger });
+  // Remembers where every chunk is, as the eval harness does, to resolve the relevant locations.
+  const recording = new RecordingStore(store);
   try {
-    const located: LocatedChunk[] = [];
-    // Remember where every chunk is (as the eval harness does) to resolve the relevant locations.
-    const upsert = async (points: readonly Point[]) => {
-      for (const p of points) located.push({ repo: p.repo, path: p.path, startLine: p.startLine, endLine: p.endLine, symbol: p.symbol });
-      await store.upsert(points);
-    };
-    const recording = new Proxy(store, {
-      get: (target, key) => {
-        if (key === 'upsert') return upsert;
-        const value: unknown = Reflect.get(target, key, target);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    }) as VectorStore;
     const reader = await openSourceReader(resolve(source), exclude.length > 0 ? { exclude } : {});
     await indexTree(
       { reader, chunker: createChunker(embedder, logger), embedder, cache: null, store: recording, logger },
       { scope: { repo: 'eval/study', ref: 'eval' }, commit: null, planSource: 'scan' },
     );
-    const { findable } = checkLocations(queries, located);
+    const { findable } = checkLocations(queries, recording.chunks.values());
     const rows: DumpedQuery[] = [];
     for (const q of queries) {
       const relevant = findable.get(q.line) ?? [];
@@ -92,33 +84,35 @@ async function dump(suitePath: string, source: string, out: string, exclude: str
       const list = async (mode: 'semantic' | 'lexical'): Promise<Candidate[]> => {
         const hits = await store.query({ text, vector, mode, k: LIST, filter: {} });
         const matches = matchRanking(hits, relevant);
-        return hits.map((h, i) => [h.id, h.score, (matches[i] ?? []).length > 0]);
+        return hits.map((h, i) => [h.id, h.score, matches[i] ?? []]);
       };
-      rows.push({ line: q.line, sem: await list('semantic'), lex: await list('lexical') });
+      rows.push({ line: q.line, relevant: relevant.length, sem: await list('semantic'), lex: await list('lexical') });
     }
     writeFileSync(out, JSON.stringify(rows));
-    process.stderr.write(`${rows.length} queries, ${located.length} chunks → ${out}\n`);
+    process.stderr.write(`${rows.length} queries, ${recording.chunks.size} chunks → ${out}\n`);
   } finally {
-    await store.close();
+    await recording.close();
     await embedder.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** MRR@10 of rankings (chunk ids, best first) against each query's relevant ids. */
+/** Reciprocal rank (MRR@10's term, `scoreRanking`) of a ranking of chunk ids of query `q`. */
+function reciprocalRank(q: DumpedQuery, ranking: readonly string[]): number {
+  const matches = new Map([...q.sem, ...q.lex].map((c) => [c[0], c[2]]));
+  return scoreRanking(ranking.map((id) => matches.get(id) ?? []), q.relevant).reciprocalRank;
+}
+
+/** MRR@10 of a fusion (chunk ids, best first, per query) over the queries of a dump. */
 function mrr(queries: readonly DumpedQuery[], rank: (q: DumpedQuery) => string[]): number {
-  let total = 0;
-  for (const q of queries) {
-    const relevant = new Set([...q.sem, ...q.lex].filter((c) => c[2]).map((c) => c[0]));
-    const at = rank(q).slice(0, METRIC_CUTOFF).findIndex((id) => relevant.has(id));
-    if (at >= 0) total += 1 / (at + 1);
-  }
-  return total / queries.length;
+  return mean(queries.map((q) => reciprocalRank(q, rank(q))));
 }
 
 type Normalise = (scores: number[]) => { scale: (s: number) => number; missing: number };
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const std = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
+const std = (xs: number[]) => {
+  const m = mean(xs);
+  return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
+};
 const NORMALISE: Record<string, [Normalise, Normalise]> = {
   'min-max': [minMax(), minMax()],
   'theoretical min-max': [minMax(-1), minMax(0)],
@@ -172,15 +166,7 @@ function analyze(files: string[]): void {
     for (let i = 1; i < 20; i++) add(`${name}, α ${(i / 20).toFixed(2)}`, convex(i / 20, norms));
   }
   const oracle = suites.map((s) =>
-    mean(
-      s.queries.map((q) => {
-        const rr = (list: Candidate[]) => {
-          const at = list.slice(0, METRIC_CUTOFF).findIndex((c) => c[2]);
-          return at < 0 ? 0 : 1 / (at + 1);
-        };
-        return Math.max(rr(q.sem), rr(q.lex));
-      }),
-    ),
+    mean(s.queries.map((q) => Math.max(reciprocalRank(q, q.sem.map((c) => c[0])), reciprocalRank(q, q.lex.map((c) => c[0]))))),
   );
   rows.push({ label: 'oracle: better list per query', scores: oracle });
   const avg = (r: { scores: number[] }) => mean(r.scores);

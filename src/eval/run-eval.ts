@@ -139,8 +139,11 @@ export interface EvalResult {
   readonly comparisons: readonly EvalComparison[];
 }
 
-/** A `VectorStore` that remembers where every upserted chunk is, to check that answers exist. */
-class RecordingStore implements VectorStore {
+/**
+ * A `VectorStore` that remembers where every upserted chunk is (`chunks`, by point id; deletes
+ * forget), to check that answers exist; every call goes on to the wrapped store.
+ */
+export class RecordingStore implements VectorStore {
   readonly chunks = new Map<string, LocatedChunk>();
   constructor(private readonly inner: VectorStore) {}
   get space() {
