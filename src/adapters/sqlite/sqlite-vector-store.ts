@@ -277,15 +277,26 @@ const MEMORY_EXACT_BELOW = 2_000;
  * `minDocs` chunks, query tokens found in more than `maxDocFraction` of the chunks are dropped from
  * the query as long as a rarer token remains. FTS5 scores every chunk matching any token, so a token
  * present in half the corpus costs a scan of half the corpus while adding little to the ranking
- * (its IDF is near zero: log((N − n + 0.5)/(n + 0.5)), Robertson & Zaragoza 2009).
+ * (its IDF is near zero: log((N − n + 0.5)/(n + 0.5)), Robertson & Zaragoza 2009). Dropping the
+ * common words of a long natural-language query also ranks better: they match everywhere and crowd
+ * out the chunks that match its rare words (see `DEFAULT_LEXICAL_CUTOFF`).
  */
 export interface LexicalCutoff {
   readonly minDocs: number;
   readonly maxDocFraction: number;
 }
 
-/** Default cutoff: from 10,000 chunks, drop tokens present in more than 5 % of them. */
-export const DEFAULT_LEXICAL_CUTOFF: LexicalCutoff = { minDocs: 10_000, maxDocFraction: 0.05 };
+/**
+ * Default cutoff: in stores of every size, drop query tokens present in more than 20 % of the chunks.
+ * Chosen for ranking by a rule fixed beforehand (models/codeidx-static/MODEL_CARD.md, "Sixth round"):
+ * on the validation sets, hybrid MRR@10 0.506 / 0.647 (docstrings / developer questions) against
+ * 0.495 / 0.645 for the previous default, 5 % from 10,000 chunks on (a speed measure, which left the
+ * validation stores, all under 10,000 chunks, without any cutoff). The price is speed in large stores:
+ * on 225,739 chunks of the Go standard library lexical queries took 1.7× (developer questions, p50
+ * 22 → 29 ms) and 1.8× (docstrings, 83 → 142 ms) as long as at 5 % (`bench/lexical-cutoff.ts`,
+ * BENCHMARKS.md).
+ */
+export const DEFAULT_LEXICAL_CUTOFF: LexicalCutoff = { minDocs: 0, maxDocFraction: 0.2 };
 
 interface ChunkRow {
   rowid: number;
@@ -1286,34 +1297,25 @@ export class SqliteVectorStore implements VectorStore {
     return n;
   }
 
-  /** BM25 over FTS5 with filters applied before the limit. Score: -bm25() (higher is better). */
+  /**
+   * BM25 over FTS5 with filters applied before the limit. Score: -bm25() (higher is better).
+   * The common-term cutoff judges tokens by their document frequency in the whole store, so under a
+   * filter the tokens it keeps may be rare in the store yet absent from the filtered chunks: when a
+   * filtered query with tokens dropped returns fewer than `limit` hits, it is run again with every
+   * token (a filtered query never finds less than it would without the cutoff).
+   */
   private lexical(
     db: Database.Database,
     text: string,
     filter: SearchFilter,
     limit: number,
   ): Array<{ row: ChunkRow; score: number }> {
-    const match = ftsMatchExpression(text, this.lexicalTokensFor(db, text));
-    if (match === null) return [];
-    const bm25 = `bm25(chunks_fts, ${BM25_WEIGHTS.symbol}, ${BM25_WEIGHTS.path}, ${BM25_WEIGHTS.body})`;
-    const f = chunkFilterSql(filter, 'c.');
-    // Rank on (rowid, score) only and fetch payloads of the top `limit`: sorting whole rows of every
-    // match (text included) was the dominant cost with common tokens.
-    const ranked =
-      f.sql.length === 0
-        ? db
-            .prepare<unknown[], { rowid: number; rank: number }>(
-              `SELECT rowid, ${bm25} AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?`,
-            )
-            .all(match, limit)
-        : db
-            .prepare<unknown[], { rowid: number; rank: number }>(
-              `SELECT chunks_fts.rowid AS rowid, ${bm25} AS rank
-                 FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-                WHERE chunks_fts MATCH ? AND ${f.sql.join(' AND ')}
-                ORDER BY rank, chunks_fts.rowid LIMIT ?`,
-            )
-            .all(match, ...f.params, limit);
+    const all = queryTokens(text);
+    const kept = this.cutoffTokens(db, all);
+    let ranked = this.rankLexical(db, text, kept, filter, limit);
+    if (kept.length < all.length && ranked.length < limit && chunkFilterSql(filter).sql.length > 0) {
+      ranked = this.rankLexical(db, text, all, filter, limit);
+    }
     const rows = fetchRows(
       db,
       ranked.map((r) => r.rowid),
@@ -1324,9 +1326,38 @@ export class SqliteVectorStore implements VectorStore {
     });
   }
 
-  /** Query tokens after the common-term cutoff (see `LexicalCutoff`). */
-  private lexicalTokensFor(db: Database.Database, text: string): string[] {
-    const tokens = queryTokens(text);
+  /** FTS5 rowids and bm25() ranks (lower is better) of the top `limit` chunks matching any of `tokens`. */
+  private rankLexical(
+    db: Database.Database,
+    text: string,
+    tokens: string[],
+    filter: SearchFilter,
+    limit: number,
+  ): Array<{ rowid: number; rank: number }> {
+    const match = ftsMatchExpression(text, tokens);
+    if (match === null) return [];
+    const bm25 = `bm25(chunks_fts, ${BM25_WEIGHTS.symbol}, ${BM25_WEIGHTS.path}, ${BM25_WEIGHTS.body})`;
+    const f = chunkFilterSql(filter, 'c.');
+    // Rank on (rowid, score) only and fetch payloads of the top `limit`: sorting whole rows of every
+    // match (text included) was the dominant cost with common tokens.
+    return f.sql.length === 0
+      ? db
+          .prepare<unknown[], { rowid: number; rank: number }>(
+            `SELECT rowid, ${bm25} AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?`,
+          )
+          .all(match, limit)
+      : db
+          .prepare<unknown[], { rowid: number; rank: number }>(
+            `SELECT chunks_fts.rowid AS rowid, ${bm25} AS rank
+                 FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+                WHERE chunks_fts MATCH ? AND ${f.sql.join(' AND ')}
+                ORDER BY rank, chunks_fts.rowid LIMIT ?`,
+          )
+          .all(match, ...f.params, limit);
+  }
+
+  /** `tokens` (a query's, from `queryTokens`) after the common-term cutoff (see `LexicalCutoff`). */
+  private cutoffTokens(db: Database.Database, tokens: string[]): string[] {
     if (tokens.length < 2) return tokens;
     const total = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM chunks').get()?.n ?? 0;
     if (total < this.cutoff.minDocs) return tokens;

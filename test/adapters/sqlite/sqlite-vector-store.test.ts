@@ -11,6 +11,7 @@ import {
   SqliteVectorStore,
   hexKey,
   VEC0_CHUNK_SIZE,
+  DEFAULT_LEXICAL_CUTOFF,
   ftsMatchExpression,
   normalizePathPrefix,
 } from '../../../src/adapters/sqlite/sqlite-vector-store.js';
@@ -839,6 +840,29 @@ describe('SqliteVectorStore (SQLite specifics)', () => {
       filter: {},
     });
     expect(onlyCommon).toHaveLength(3);
+    await store.close();
+  });
+
+  it('by default drops query tokens in more than 20 % of the chunks, in stores of every size', async () => {
+    expect(DEFAULT_LEXICAL_CUTOFF).toEqual({ minDocs: 0, maxDocFraction: 0.2 });
+    const store = await SqliteVectorStore.open({ path: freshPath(), space: null });
+    // "value" is in 2 of 6 chunks (33 %), "parse" in 1 (17 %): a query with both keeps only "parse".
+    const other = { repo: 'acme/other', ref: 'refs/heads/main' };
+    await store.upsert([
+      makePoint({ path: 'a.ts', text: 'return value value value', vector: null }),
+      makePoint({ path: 'b.ts', text: 'value of the field', vector: null }),
+      makePoint({ scope: other, path: 'c.ts', text: 'parse input', vector: null }),
+      ...['d', 'e', 'f'].map((name) =>
+        makePoint({ scope: other, path: `${name}.ts`, text: `other ${name}`, vector: null }),
+      ),
+    ]);
+    const lexical = (text: string, filter = {}) =>
+      store.query({ text, vector: null, mode: 'lexical', k: 10, filter });
+    expect((await lexical('parse value')).map((h) => h.path)).toEqual(['c.ts']);
+    expect((await lexical('value')).map((h) => h.path).sort()).toEqual(['a.ts', 'b.ts']);
+    // Filtered to acme/alpha, "parse" finds nothing: the query runs again with every token.
+    const filtered = await lexical('parse value', { repo: MAIN_SCOPE.repo });
+    expect(filtered.map((h) => h.path)).toEqual(['a.ts', 'b.ts']);
     await store.close();
   });
 
