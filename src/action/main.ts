@@ -373,7 +373,9 @@ async function loadEmbedder(
 ): Promise<LoadedEmbedder> {
   if (inputs.model === NO_MODEL) {
     core.info('model: none (a lexical-only index)');
-    await discardPrestartedWorker();
+    // Not awaited: the worker finishes loading before it is stopped (see discardPrestartedWorker), which
+    // the index run need not wait for; the worker is referenced meanwhile, so the process waits for it.
+    void discardPrestartedWorker().catch(() => undefined);
     return { embedder: null, loaded: null };
   }
   const wanted = chooseDevice(inputs.device, systemDeviceProbe, logger);

@@ -70,10 +70,50 @@ export function prestartEmbedWorker(speculate: EmbedWorkerInit['speculate'] = nu
   prestarted = entry;
 }
 
-/** Stops a prestarted worker that nothing adopted (e.g. a run that needs no model). */
-export async function discardPrestartedWorker(): Promise<void> {
+/** How long `discardPrestartedWorker` waits for the worker to close before terminating it, in ms. */
+export const DISCARD_TIMEOUT_MS = 10_000;
+
+/**
+ * Stops a prestarted worker that nothing adopted (e.g. a run that needs no model). Like
+ * `WorkerEmbedder.close`, it first asks the worker to close (which releases a speculative session)
+ * and terminates it only once the worker answers, exits, or `timeoutMs` passes. The worker answers only
+ * after its modules, onnxruntime-node's native addon among them, have loaded: terminating a thread
+ * while a native addon initialises or creates a session can abort the whole process from native code
+ * ("terminate called after throwing an instance of 'Napi::Error'"; seen once, 2026-12-02, in a full
+ * test run whose action tests start and discard such workers, and not reproduced in isolation).
+ * Resolves to how the worker ended: `closed` (it answered), `exited`, `timeout`, or `none` (there was
+ * no prestarted worker).
+ */
+export async function discardPrestartedWorker(
+  timeoutMs = DISCARD_TIMEOUT_MS,
+): Promise<'closed' | 'exited' | 'timeout' | 'none'> {
   const entry = takePrestartedWorker();
-  if (entry) await entry.worker.terminate();
+  if (!entry) return 'none';
+  const { worker } = entry;
+  let ended: 'closed' | 'exited' | 'timeout' = 'exited';
+  if (entry.exited === null) {
+    worker.ref();
+    ended = await new Promise<'closed' | 'exited' | 'timeout'>((resolve) => {
+      const finish = (how: 'closed' | 'exited' | 'timeout'): void => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+        worker.off('error', onExit);
+        resolve(how);
+      };
+      const onMessage = (message: { type?: unknown } | null): void => {
+        if (message?.type === 'closed') finish('closed');
+      };
+      const onExit = (): void => finish('exited');
+      const timer = setTimeout(() => finish('timeout'), timeoutMs);
+      worker.on('message', onMessage);
+      worker.on('exit', onExit);
+      worker.on('error', onExit);
+      worker.postMessage({ type: 'close' });
+    });
+  }
+  await worker.terminate();
+  return ended;
 }
 
 /** The prestarted worker, if any, for `WorkerEmbedder` to adopt (`exited`: why it already stopped). */

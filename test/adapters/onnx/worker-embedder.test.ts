@@ -11,7 +11,11 @@ import { ensureSyntheticModel } from '../../../scripts/make-synthetic-model.js';
 import { loadModelDirectory } from '../../../src/adapters/hf/model-resolver.js';
 import { OnnxEmbedder } from '../../../src/adapters/onnx/onnx-embedder.js';
 import { WorkerEmbedder } from '../../../src/adapters/onnx/worker-embedder.js';
-import { discardPrestartedWorker, prestartEmbedWorker, takePrestartedWorker } from '../../../src/adapters/onnx/worker-prestart.js';
+import {
+  discardPrestartedWorker,
+  prestartEmbedWorker,
+  takePrestartedWorker,
+} from '../../../src/adapters/onnx/worker-prestart.js';
 import { resolveBuiltinModel } from '../../../src/adapters/static-model/builtin-model.js';
 import { EmbeddingError, ModelError } from '../../../src/core/errors.js';
 
@@ -164,9 +168,14 @@ describe('WorkerEmbedder', () => {
       expect((await adopted.embedDocuments(['a']))[0]).toHaveLength(256);
       await adopted.close();
 
+      // Discarded gracefully: the worker is asked to close (releasing its speculative session) and
+      // answers once its modules have loaded, before it is terminated.
       prestartEmbedWorker({ device: 'cpu' });
-      await discardPrestartedWorker();
+      expect(await discardPrestartedWorker()).toBe('closed');
       expect(takePrestartedWorker()).toBeNull();
+      expect(await discardPrestartedWorker()).toBe('none');
+      prestartEmbedWorker(null);
+      expect(await discardPrestartedWorker()).toBe('closed');
       const fresh = WorkerEmbedder.start(model, { intraOpThreads: 1 });
       expect((await fresh.embedDocuments(['b']))[0]).toHaveLength(256);
       await fresh.close();
