@@ -56,12 +56,18 @@ import { ShardedSourceReader, ShardedVectorStore } from './shard.js';
 /** Texts per embedding batch on a GPU when `batch-size` is `auto` (CPU keeps the embedder's default, 32). */
 export const GPU_BATCH_SIZE = 128;
 
-/** Runs the action. Never throws: a fatal error ends in `core.setFailed`. */
+/**
+ * Runs the action. Never throws: a fatal error ends in `core.setFailed`. A prestarted embedding worker
+ * that the run did not adopt (it failed early, or needed no model) is stopped gracefully before it
+ * returns (`discardPrestartedWorker`), not killed mid-load by the process's exit.
+ */
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     await runAction(env);
   } catch (error) {
     core.setFailed(describeError(error));
+  } finally {
+    await discardPrestartedWorker().catch(() => undefined);
   }
 }
 
