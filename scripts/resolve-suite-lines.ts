@@ -17,8 +17,13 @@ import { builtinModelDir } from '../src/adapters/static-model/builtin-model.js';
 import { classifyFile } from '../src/core/file-filter.js';
 
 const [questions, source, out] = process.argv.slice(2);
-if (!questions || !source || !out) throw new Error('usage: resolve-suite-lines.ts <questions.jsonl> <source-dir> <out.jsonl>');
-const chunker = new TreeSitterChunker({ tokenCounter: HfTokenizer.fromDirectory(builtinModelDir()), maxTokens: 64, minTokens: 0 });
+if (!questions || !source || !out)
+  throw new Error('usage: resolve-suite-lines.ts <questions.jsonl> <source-dir> <out.jsonl>');
+const chunker = new TreeSitterChunker({
+  tokenCounter: HfTokenizer.fromDirectory(builtinModelDir()),
+  maxTokens: 64,
+  minTokens: 0,
+});
 const spans = new Map<string, Map<string, Array<[number, number]>>>();
 const fileLinesCache = new Map<string, string[]>();
 
@@ -66,7 +71,9 @@ function fieldSpan(path: string, symbol: string): Array<[number, number]> | unde
   const fileLines = linesOf(path);
   const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const start = fileLines.findIndex((l) =>
-    new RegExp(`^\\s*(${escaped}\\s*=\\s*(async\\s*)?\\(|[\\w$.]+\\.prototype\\.${escaped}\\s*=\\s*(async\\s+)?function\\b)|=\\s*(async\\s+)?function\\s*\\*?\\s*${escaped}\\s*\\(`).test(l),
+    new RegExp(
+      `^\\s*(${escaped}\\s*=\\s*(async\\s*)?\\(|[\\w$.]+\\.prototype\\.${escaped}\\s*=\\s*(async\\s+)?function\\b)|=\\s*(async\\s+)?function\\s*\\*?\\s*${escaped}\\s*\\(`,
+    ).test(l),
   );
   if (start < 0) return undefined;
   if (/;\s*$/.test(fileLines[start])) return [[start + 1, start + 1]];
@@ -78,21 +85,28 @@ function fieldSpan(path: string, symbol: string): Array<[number, number]> | unde
 }
 
 /**
- * Whether `symbol` has exactly one `function symbol (` line in the file and it is `line` (1-based):
- * then pieces far apart (a long function whose nested closures are chunks of their own) are one
- * definition.
+ * Whether `symbol` has exactly one definition line in the file — `function symbol (`, or a class or
+ * object method `symbol (…) {` (optionally `static`, `async`, `get`, `set`, `*`) — and it lies within
+ * `first`, the first piece's 1-based line range: then pieces far apart (a long function or method
+ * whose nested closures are chunks of their own) are one definition.
  */
-function singleDefinition(path: string, symbol: string, line: number): boolean {
+function singleDefinition(path: string, symbol: string, first: [number, number]): boolean {
   const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const re = new RegExp(`\\bfunction\\s*\\*?\\s*${escaped}\\s*\\(`);
+  const re = new RegExp(
+    `\\bfunction\\s*\\*?\\s*${escaped}\\s*\\(|^\\s*(?:(?:static|async|get|set)\\s+)*\\*?\\s*${escaped}\\s*\\([^)]*\\)\\s*\\{\\s*$`,
+  );
   const hits = linesOf(path).flatMap((l, i) => (re.test(l) ? [i + 1] : []));
-  return hits.length === 1 && hits[0] === line;
+  return hits.length === 1 && hits[0] >= first[0] && hits[0] <= first[1];
 }
 
 const lines: string[] = [];
 for (const raw of readFileSync(questions, 'utf8').split('\n')) {
   if (raw.trim() === '') continue;
-  const q = JSON.parse(raw) as { id: string; query: string; relevant: Array<{ path: string; symbol: string; line?: number }> };
+  const q = JSON.parse(raw) as {
+    id: string;
+    query: string;
+    relevant: Array<{ path: string; symbol: string; line?: number }>;
+  };
   const relevant = [];
   for (const r of q.relevant) {
     // `line` (optional): the first line of the meant definition, when the file has two of that name.
@@ -100,14 +114,24 @@ for (const raw of readFileSync(questions, 'utf8').split('\n')) {
     const found =
       r.line === undefined
         ? (chunked ?? fieldSpan(r.path, r.symbol))
-        : [...(fieldSpan(r.path, r.symbol) ?? []), ...(chunked ?? [])].filter(([start]) => start === r.line).slice(0, 1);
+        : [...(fieldSpan(r.path, r.symbol) ?? []), ...(chunked ?? [])]
+            .filter(([start]) => start === r.line)
+            .slice(0, 1);
     if (!found || found.length === 0) throw new Error(`${q.id}: ${r.symbol} not found in ${r.path}`);
     // Pieces of one definition can be interrupted by nested symbols (a doc comment, inner closures):
     // join them, but refuse pieces so far apart that they must be two definitions.
     for (let i = 1; i < found.length; i++) {
-      if (found[i][0] - found[i - 1][1] > 40 && !singleDefinition(r.path, r.symbol, found[0][0])) throw new Error(`${q.id}: ${r.symbol} is defined more than once in ${r.path}: ${JSON.stringify(found)}`);
+      if (found[i][0] - found[i - 1][1] > 40 && !singleDefinition(r.path, r.symbol, found[0]))
+        throw new Error(
+          `${q.id}: ${r.symbol} is defined more than once in ${r.path}: ${JSON.stringify(found)}`,
+        );
     }
-    relevant.push({ path: r.path, startLine: found[0][0], endLine: found[found.length - 1][1], symbol: r.symbol });
+    relevant.push({
+      path: r.path,
+      startLine: found[0][0],
+      endLine: found[found.length - 1][1],
+      symbol: r.symbol,
+    });
   }
   lines.push(JSON.stringify({ id: q.id, query: q.query, relevant }));
 }

@@ -40,11 +40,38 @@ const LIB = [
   '',
 ].join('\n');
 
+/** A class whose long method holds a nested function of 45 lines: the method's pieces lie far apart. */
+const CLIENT = [
+  "'use strict'", // 1
+  'class Client {', // 2
+  '  settings (config) {', // 3
+  '    const merged = Object.assign({}, config)', // 4
+  '    merged.acquireTimeout = config.acquireTimeout ?? config.pool?.acquireTimeout ?? 60000', // 5
+  '    function validateConnection (connection) {', // 6
+  ...Array.from(
+    { length: 45 },
+    (_, i) =>
+      `      if (connection.flag${i} !== true) connection.flag${i} = connection.check${i}(merged.timeout${i}) ?? merged.default${i}`,
+  ), // 7-51
+  '      return connection', // 52
+  '    }', // 53
+  ...Array.from(
+    { length: 8 },
+    (_, i) =>
+      `    merged.option${i} = merged.option${i} ?? config.fallback${i} ?? validateConnection(config.connection${i})`,
+  ), // 54-61
+  '    return merged', // 62
+  '  }', // 63
+  '}', // 64
+  '',
+].join('\n');
+
 describe('scripts/resolve-suite-lines.ts', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'codeidx-resolve-'));
     writeFileSync(join(dir, 'reply.js'), LIB);
+    writeFileSync(join(dir, 'client.js'), CLIENT);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -79,5 +106,14 @@ describe('scripts/resolve-suite-lines.ts', () => {
     expect(() =>
       resolveSuite([{ id: 'd', query: 'q', relevant: [{ path: 'reply.js', symbol: 'send', line: 5 }] }]),
     ).toThrow(/d: send not found in reply.js/);
+  });
+
+  it('joins the far-apart pieces of a class method defined once into its whole definition', () => {
+    const [out] = resolveSuite([
+      { id: 'm', query: 'q', relevant: [{ path: 'client.js', symbol: 'settings' }] },
+    ]);
+    // Lines 3-63 are the method; its chunks, the class's only member, take in the class's lines 2 and 64.
+    // Without the join the pieces [2, 5] and [54, 64] lie 48 lines apart: "defined more than once".
+    expect([out?.relevant[0]?.startLine, out?.relevant[0]?.endLine]).toEqual([2, 64]);
   });
 });
