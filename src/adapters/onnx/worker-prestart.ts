@@ -112,6 +112,7 @@ export async function discardPrestartedWorker(
       worker.postMessage({ type: 'close' });
     });
   }
+  worker.on('error', () => undefined); // a late error must not become an uncaught exception
   await worker.terminate();
   return ended;
 }
