@@ -293,7 +293,7 @@ export interface LexicalCutoff {
  * 0.495 / 0.645 for the previous default, 5 % from 10,000 chunks on (a speed measure, which left the
  * validation stores, all under 10,000 chunks, without any cutoff). The price is speed in large stores:
  * on 225,739 chunks of the Go standard library lexical queries took 1.7× (developer questions, p50
- * 22 → 29 ms) and 1.8× (docstrings, 83 → 142 ms) as long as at 5 % (`bench/lexical-cutoff.ts`,
+ * 17 → 22 ms) and 1.8× (docstrings, 79 → 138 ms) as long as at 5 % (`bench/lexical-cutoff.ts`,
  * BENCHMARKS.md).
  */
 export const DEFAULT_LEXICAL_CUTOFF: LexicalCutoff = { minDocs: 0, maxDocFraction: 0.2 };
@@ -1359,9 +1359,12 @@ export class SqliteVectorStore implements VectorStore {
   /** `tokens` (a query's, from `queryTokens`) after the common-term cutoff (see `LexicalCutoff`). */
   private cutoffTokens(db: Database.Database, tokens: string[]): string[] {
     if (tokens.length < 2) return tokens;
-    const total = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM chunks').get()?.n ?? 0;
+    const total = this.scannedPoints(db, {}); // every chunk of the store, cached until a write
     if (total < this.cutoff.minDocs) return tokens;
-    const df = db.prepare<[string], { doc: number }>('SELECT doc FROM temp.chunks_fts_vocab WHERE term = ?');
+    const df = this.stmt<[string], { doc: number }>(
+      db,
+      'SELECT doc FROM temp.chunks_fts_vocab WHERE term = ?',
+    );
     const limit = total * this.cutoff.maxDocFraction;
     const rare = tokens.filter((t) => (df.get(t)?.doc ?? 0) <= limit);
     return rare.length > 0 ? rare : tokens;
