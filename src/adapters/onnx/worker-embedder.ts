@@ -31,7 +31,7 @@ import { HfTokenizer } from '../tokenizer/hf-tokenizer.js';
 import type { DeviceRequest } from './device.js';
 import type { EmbedRequest, EmbedResponse, WireError } from './embed-worker.js';
 import { embedWorkerData } from './embed-worker-data.js';
-import { spawnEmbedWorker, takePrestartedWorker } from './worker-prestart.js';
+import { askEmbedWorkerToClose, spawnEmbedWorker, takePrestartedWorker } from './worker-prestart.js';
 import type { EmbedderModel } from './onnx-embedder.js';
 
 /** Options of `WorkerEmbedder.start`: the serializable `OnnxEmbedderOptions`, and where logs go. */
@@ -167,18 +167,7 @@ export class WorkerEmbedder implements Embedder {
   /** Releases the session and stops the worker. Pending calls finish first. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (!this.stopped) {
-        const closed = new Promise<void>((resolve) => {
-          const onMessage = (message: EmbedResponse): void => {
-            if (message.type === 'closed') resolve();
-          };
-          this.worker.on('message', onMessage);
-          this.worker.once('exit', () => resolve());
-        });
-        this.worker.ref();
-        this.worker.postMessage({ type: 'close' } satisfies EmbedRequest);
-        await closed;
-      }
+      if (!this.stopped) await askEmbedWorkerToClose(this.worker);
       this.stopped ??= new EmbeddingError('the embedder is closed');
       await this.worker.terminate();
     })();

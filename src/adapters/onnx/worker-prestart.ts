@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { EmbedRequest } from './embed-worker.js';
 import type { EmbedWorkerInit } from './embed-worker-data.js';
 
 /**
@@ -89,32 +90,41 @@ export async function discardPrestartedWorker(
 ): Promise<'closed' | 'exited' | 'timeout' | 'none'> {
   const entry = takePrestartedWorker();
   if (!entry) return 'none';
-  const { worker } = entry;
-  let ended: 'closed' | 'exited' | 'timeout' = 'exited';
-  if (entry.exited === null) {
-    worker.ref();
-    ended = await new Promise<'closed' | 'exited' | 'timeout'>((resolve) => {
-      const finish = (how: 'closed' | 'exited' | 'timeout'): void => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('exit', onExit);
-        worker.off('error', onExit);
-        resolve(how);
-      };
-      const onMessage = (message: { type?: unknown } | null): void => {
-        if (message?.type === 'closed') finish('closed');
-      };
-      const onExit = (): void => finish('exited');
-      const timer = setTimeout(() => finish('timeout'), timeoutMs);
-      worker.on('message', onMessage);
-      worker.on('exit', onExit);
-      worker.on('error', onExit);
-      worker.postMessage({ type: 'close' });
-    });
-  }
-  worker.on('error', () => undefined); // a late error must not become an uncaught exception
-  await worker.terminate();
+  const ended = entry.exited === null ? await askEmbedWorkerToClose(entry.worker, timeoutMs) : 'exited';
+  entry.worker.on('error', () => undefined); // a late error must not become an uncaught exception
+  await entry.worker.terminate();
   return ended;
+}
+
+/**
+ * Asks an embedding worker to close (`{ type: 'close' }`: it finishes the requests before it, releases
+ * its sessions and answers `closed`) and resolves when it answers (`closed`), exits or errs (`exited`),
+ * or `timeoutMs` passes (`timeout`; default: never). Keeps the worker referenced meanwhile, so that the
+ * process waits for the answer; does not terminate it.
+ */
+export function askEmbedWorkerToClose(
+  worker: Worker,
+  timeoutMs?: number,
+): Promise<'closed' | 'exited' | 'timeout'> {
+  worker.ref();
+  return new Promise((resolve) => {
+    const finish = (how: 'closed' | 'exited' | 'timeout'): void => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('exit', onExit);
+      worker.off('error', onExit);
+      resolve(how);
+    };
+    const onMessage = (message: { type?: unknown } | null): void => {
+      if (message?.type === 'closed') finish('closed');
+    };
+    const onExit = (): void => finish('exited');
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish('timeout'), timeoutMs);
+    worker.on('message', onMessage);
+    worker.on('exit', onExit);
+    worker.on('error', onExit);
+    worker.postMessage({ type: 'close' } satisfies EmbedRequest);
+  });
 }
 
 /** The prestarted worker, if any, for `WorkerEmbedder` to adopt (`exited`: why it already stopped). */
