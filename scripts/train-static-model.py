@@ -324,6 +324,38 @@ def mrr(model, qs, cs, batch=2048):
     return total / len(qs)
 
 
+def load_teacher(path):
+    """One member of a --teacher ensemble: an Encoder with the weights of a model directory exported by
+    this script (model.onnx initializers: the int8 table × its row scales, position weights, the
+    term-frequency exponent, the residual MLP), in eval mode. Exits with a message for a graph without
+    position weights, sublinear tf or the MLP (every model since `233c28668615` has all three)."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(os.path.join(path, "model.onnx")).graph
+    w = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    missing = [k for k in ("table", "scale", "pos_weight", "tf_exponent", "mlp_in", "mlp_out") if k not in w]
+    if missing or np.ndim(w["tf_exponent"]):
+        sys.exit(f"--teacher {path}: not a graph with position weights, one tf exponent and the MLP (missing {missing})")
+    teacher = Encoder(w["table"].shape[1], "shared", True, w["mlp_in"].shape[1], float(w["tf_exponent"]) + 1.0)
+    with torch.no_grad():
+        teacher.query.copy_(torch.from_numpy(w["table"].astype(np.float32) * w["scale"][:, None]))
+        teacher.log_pos.copy_(torch.from_numpy(np.log(w["pos_weight"].astype(np.float32))))
+        teacher.mlp_in.copy_(torch.from_numpy(np.array(w["mlp_in"], dtype=np.float32)))
+        teacher.mlp_out.copy_(torch.from_numpy(np.array(w["mlp_out"], dtype=np.float32)))
+    teacher.eval()
+    return teacher
+
+
+def teacher_vectors(teachers, seqs, batch=4096):
+    """The --teacher ensemble's embeddings of `seqs`: the members' unit vectors concatenated and scaled by
+    1/sqrt(M) (as scripts/static-model/ensemble-model.py builds it), so a dot product of two rows is the
+    mean of the members' cosines; float32 [len(seqs), sum of the members' dims]."""
+    with torch.no_grad():
+        return torch.cat([torch.cat([t.encode(t.code, seqs[i:i + batch]) for t in teachers], dim=1)
+                          for i in range(0, len(seqs), batch)]) / math.sqrt(len(teachers))
+
+
 def load_suite(path):
     """An eval suite dumped as token ids by scripts/static-model/dump-suite.ts: (chunk Seqs, chunk
     locations (path, startLine, endLine), query Seqs, each query's relevant locations)."""
@@ -523,6 +555,8 @@ def main():
     ap.add_argument("--idf", action="store_true", help="weight each token by idf(t)^beta of the training code (beta learned from 1; folded into the table at export)")
     ap.add_argument("--loss", choices=["symmetric", "query-to-code"], default="symmetric", help="InfoNCE in both directions (default) or only query → code, the direction search uses")
     ap.add_argument("--average-from", type=float, default=None, metavar="EPOCH", help="also score the average of the weights at the checks from EPOCH on (stochastic weight averaging, Izmailov et al. 2018, arXiv:1803.05407) and keep it if it beats the best single check")
+    ap.add_argument("--teacher", nargs="*", default=[], metavar="DIR", help="model directories exported by this script whose mean cosine is distilled into the student (knowledge distillation, Hinton et al. 2015, arXiv:1503.02531): KL(teacher || student) over each query's code columns, the in-batch and the mined ones")
+    ap.add_argument("--distill", type=float, default=0.5, metavar="LAMBDA", help="with --teacher: the query → code loss is (1 - LAMBDA)·cross-entropy + LAMBDA·KL (teacher and student at the student's temperature)")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--metrics", default=".data/train-metrics.json")
     args = ap.parse_args()
@@ -558,6 +592,15 @@ def main():
         fneg = (fchunks, fcands, mining_index(fcands) if args.mined_negs > 0 else None)
         print(f"file negatives: {sum(1 for c in fcands if c)} pairs have some, {sum(len(c) for c in fcands)} candidates", flush=True)
     print(f"train {len(tq)} pairs, valid {len(vq)} pairs, loaded in {time.time() - t0:.0f} s", flush=True)
+    teacher = None  # --teacher: (query vectors, code vectors, same-file chunk vectors or None) of the ensemble
+    if args.teacher:
+        if hard is not None:
+            sys.exit("--teacher works with in-batch, --file-negs and --mined-negs columns, not --hard-negs")
+        tt = time.time()
+        members = [load_teacher(p) for p in args.teacher]
+        teacher = (teacher_vectors(members, tq), teacher_vectors(members, tc), teacher_vectors(members, fneg[0]) if fneg is not None else None)
+        del members
+        print(f"teacher: {len(args.teacher)} models, {teacher[0].shape[1]} dims, vectors in {time.time() - tt:.0f} s", flush=True)
 
     model = Encoder(args.dims, args.tables, args.pos_weights, args.mlp, args.tf_sat, args.tf_sat_per_token)
     if args.idf:
@@ -622,25 +665,34 @@ def main():
             # each query's mined in-unit hard negatives (--hard-negs; one that is itself in the batch
             # stays an in-batch column only), or K of the chunks of its own file the model last ranked
             # closest to it (--mined-negs, none before --mine-from).
-            extra = []
+            extra, extra_idx = [], []
             if args.mined_negs > 0:
                 if mined is not None:
                     for j in idx:
                         cand = mined[j]
                         if cand:
-                            extra.extend(fneg[0][k] for k in rng.sample(cand, min(args.mined_negs, len(cand))))
+                            extra_idx.extend(rng.sample(cand, min(args.mined_negs, len(cand))))
             elif fneg is not None:
                 for j in idx:
                     cand = fneg[1][j]
                     if cand:
-                        extra.extend(fneg[0][k] for k in rng.sample(cand, min(args.file_negs, len(cand))))
-            elif hard is not None:
+                        extra_idx.extend(rng.sample(cand, min(args.file_negs, len(cand))))
+            if extra_idx:
+                extra = [fneg[0][k] for k in extra_idx]
+            elif hard is not None and fneg is None:
                 in_batch = set(idx)
                 extra = [tc[h] for h in sorted({int(h) for j in idx for h in hard[j] if h >= 0 and int(h) not in in_batch})]
             q2c = logits
             if extra:
                 q2c = torch.cat([logits, (q @ model.encode(model.code, extra, args.drop, rng).T) * temp], dim=1)
             loss = F.cross_entropy(q2c, labels)
+            if teacher is not None:
+                cols = teacher[1][idx]
+                if extra_idx:
+                    cols = torch.cat([cols, teacher[2][extra_idx]])
+                log_p_teacher = F.log_softmax((teacher[0][idx] @ cols.T) * temp.detach(), dim=1)
+                kl = F.kl_div(F.log_softmax(q2c, dim=1), log_p_teacher, log_target=True, reduction="batchmean")
+                loss = (1.0 - args.distill) * loss + args.distill * kl
             if args.loss == "symmetric":
                 loss = (loss + F.cross_entropy(logits.T, labels)) / 2
             for opt in opts:
