@@ -34,7 +34,11 @@ negatives; `--query-marker ID` puts a vocabulary id after [CLS] in every query; 
 hashed rows for adjacent-id bigrams (these two run with `--no-export` only); `--tf-sat-per-token` learns
 one term-frequency exponent per vocabulary id instead of one for all; `--idf` multiplies each token's
 weight by idf(t)^beta of the training code (beta learned; folded into the table at export);
-`--loss query-to-code` drops the code → query half of the loss.
+`--loss query-to-code` drops the code → query half of the loss. `--teacher DIR… --distill LAMBDA` distils
+an ensemble of exported models (their mean cosine; scripts/static-model/ensemble-model.py builds the same
+ensemble as one graph) into the student: the query → code loss becomes (1 − LAMBDA)·cross-entropy +
+LAMBDA·KL(teacher ‖ student) over the same columns (knowledge distillation, Hinton et al. 2015,
+arXiv:1503.02531); the teacher's vectors are computed once, before training.
 
 Export: the table is quantised to int8 with one float32 scale per row (symmetric, scale = max|row|/127)
 and written as an ONNX graph by hand (onnx.helper): Gather → Cast → × (row scale × attention mask
