@@ -85,19 +85,37 @@ function fieldSpan(path: string, symbol: string): Array<[number, number]> | unde
 }
 
 /**
- * Whether `symbol` has exactly one definition line in the file — `function symbol (`, or a class or
- * object method `symbol (…) {` (optionally `static`, `async`, `get`, `set`, `*`) — and it lies within
- * `first`, the first piece's 1-based line range: then pieces far apart (a long function or method
- * whose nested closures are chunks of their own) are one definition.
+ * The 1-based line of `symbol`'s definition when the file has exactly one: `function symbol (`, a class
+ * or object method `symbol (…) {` (optionally `static`, `async`, `get`, `set`, `*`), or a `const`/`let`/
+ * `var` (optionally exported) bound to an arrow function or a function expression; undefined when there
+ * is none or more than one.
  */
-function singleDefinition(path: string, symbol: string, first: [number, number]): boolean {
+function definitionLine(path: string, symbol: string): number | undefined {
   const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const re = new RegExp(
-    `\\bfunction\\s*\\*?\\s*${escaped}\\s*\\(|^\\s*(?:(?:static|async|get|set)\\s+)*\\*?\\s*${escaped}\\s*\\([^)]*\\)\\s*\\{\\s*$`,
+    `\\bfunction\\s*\\*?\\s*${escaped}\\s*\\(|^\\s*(?:(?:static|async|get|set)\\s+)*\\*?\\s*${escaped}\\s*\\([^)]*\\)\\s*\\{\\s*$` +
+      `|^\\s*(?:export\\s+)?(?:const|let|var)\\s+${escaped}\\s*=\\s*(?:async\\s+)?(?:function\\b|\\(|[\\w$]+\\s*=>)`,
   );
   const hits = linesOf(path).flatMap((l, i) => (re.test(l) ? [i + 1] : []));
-  return hits.length === 1 && hits[0] >= first[0] && hits[0] <= first[1];
+  return hits.length === 1 ? hits[0] : undefined;
 }
+
+/**
+ * Whether `symbol` has exactly one definition line in the file (`definitionLine`) and it lies within
+ * `first`, the first piece's 1-based line range, or at most `MAX_HEAD_GAP` lines before it: then pieces
+ * far apart (a long function or method whose nested closures are chunks of their own) are one definition.
+ */
+function singleDefinition(path: string, symbol: string, first: [number, number]): boolean {
+  const line = definitionLine(path, symbol);
+  return line !== undefined && line >= first[0] - MAX_HEAD_GAP && line <= first[1];
+}
+
+/**
+ * Most lines between a definition's own line and its first piece named after it: the chunker names a
+ * piece after the innermost named scope, so a function whose opening lines hold a nested arrow function
+ * (`const clean = (v) => …`) starts with a piece named after that inner function.
+ */
+const MAX_HEAD_GAP = 40;
 
 const lines: string[] = [];
 for (const raw of readFileSync(questions, 'utf8').split('\n')) {
@@ -126,9 +144,13 @@ for (const raw of readFileSync(questions, 'utf8').split('\n')) {
           `${q.id}: ${r.symbol} is defined more than once in ${r.path}: ${JSON.stringify(found)}`,
         );
     }
+    // The definition's own line, when its first piece is named after a nested function (see MAX_HEAD_GAP).
+    const head = r.line === undefined ? definitionLine(r.path, r.symbol) : undefined;
+    const startLine =
+      head !== undefined && head < found[0][0] && found[0][0] - head <= MAX_HEAD_GAP ? head : found[0][0];
     relevant.push({
       path: r.path,
-      startLine: found[0][0],
+      startLine,
       endLine: found[found.length - 1][1],
       symbol: r.symbol,
     });

@@ -66,12 +66,52 @@ const CLIENT = [
   '',
 ].join('\n');
 
+/** An exported arrow function whose nested function of 45 lines splits it into far-apart pieces, and a
+ * function whose opening lines hold a nested arrow function, so its first piece is named after that. */
+const SHARED = [
+  "'use strict'", // 1
+  'export const resolveHost = (options, callback) => {', // 2
+  '  const key = options.host ?? options.hostname', // 3
+  '  function lookup (name) {', // 4
+  ...Array.from(
+    { length: 45 },
+    (_, i) => `    if (name.part${i} !== undefined) name.part${i} = options.rewrite${i}(name.part${i}) ?? options.fallback${i}`,
+  ), // 5-49
+  '    return name', // 50
+  '  }', // 51
+  ...Array.from(
+    { length: 8 },
+    (_, i) => `  options.cache${i} = options.cache${i} ?? lookup(options.name${i}) ?? options.previous${i}`,
+  ), // 52-59
+  '  return callback(null, key)', // 60
+  '}', // 61
+  '', // 62
+  'function signatureHeader (domainName, keySelector, fieldNames, hashAlgo, bodyHash) {', // 63
+  '  // the values are interpolated straight into the tag list, so control characters', // 64
+  '  // and delimiters that would close the value and open a tag of their own are dropped', // 65
+  "  const cleanTagValue = (value) => (value || '').toString().replace(/[\\x00-\\x1f\\x7f;=]/g, '')", // 66
+  '  const tags = [', // 67
+  "    'v=1',", // 68
+  "    'a=rsa-' + hashAlgo,", // 69
+  "    'c=relaxed/relaxed',", // 70
+  "    'd=' + cleanTagValue(domainName),", // 71
+  "    'q=dns/txt',", // 72
+  "    's=' + cleanTagValue(keySelector),", // 73
+  "    'bh=' + bodyHash,", // 74
+  "    'h=' + cleanTagValue(fieldNames)", // 75
+  "  ].join('; ')", // 76
+  "  return 'DKIM-Signature: ' + tags + ';\\r\\n b='", // 77
+  '}', // 78
+  '',
+].join('\n');
+
 describe('scripts/resolve-suite-lines.ts', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'codeidx-resolve-'));
     writeFileSync(join(dir, 'reply.js'), LIB);
     writeFileSync(join(dir, 'client.js'), CLIENT);
+    writeFileSync(join(dir, 'shared.js'), SHARED);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -115,5 +155,20 @@ describe('scripts/resolve-suite-lines.ts', () => {
     // Lines 3-63 are the method; its chunks, the class's only member, take in the class's lines 2 and 64.
     // Without the join the pieces [2, 5] and [54, 64] lie 48 lines apart: "defined more than once".
     expect([out?.relevant[0]?.startLine, out?.relevant[0]?.endLine]).toEqual([2, 64]);
+  });
+
+  it('joins the pieces of an exported arrow function defined once', () => {
+    const [out] = resolveSuite([
+      { id: 'r', query: 'q', relevant: [{ path: 'shared.js', symbol: 'resolveHost' }] },
+    ]);
+    // Without recognising `export const resolveHost = (` the pieces around `lookup` are "defined more than once".
+    expect([out?.relevant[0]?.startLine, out?.relevant[0]?.endLine]).toEqual([2, 61]);
+  });
+
+  it("starts a function at its own line when its first piece is named after a nested arrow function", () => {
+    const [out] = resolveSuite([
+      { id: 's', query: 'q', relevant: [{ path: 'shared.js', symbol: 'signatureHeader' }] },
+    ]);
+    expect([out?.relevant[0]?.startLine, out?.relevant[0]?.endLine]).toEqual([63, 78]);
   });
 });
