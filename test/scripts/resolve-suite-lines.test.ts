@@ -75,7 +75,8 @@ const SHARED = [
   '  function lookup (name) {', // 4
   ...Array.from(
     { length: 45 },
-    (_, i) => `    if (name.part${i} !== undefined) name.part${i} = options.rewrite${i}(name.part${i}) ?? options.fallback${i}`,
+    (_, i) =>
+      `    if (name.part${i} !== undefined) name.part${i} = options.rewrite${i}(name.part${i}) ?? options.fallback${i}`,
   ), // 5-49
   '    return name', // 50
   '  }', // 51
@@ -165,7 +166,7 @@ describe('scripts/resolve-suite-lines.ts', () => {
     expect([out?.relevant[0]?.startLine, out?.relevant[0]?.endLine]).toEqual([2, 61]);
   });
 
-  it("starts a function at its own line when its first piece is named after a nested arrow function", () => {
+  it('starts a function at its own line when its first piece is named after a nested arrow function', () => {
     const [out] = resolveSuite([
       { id: 's', query: 'q', relevant: [{ path: 'shared.js', symbol: 'signatureHeader' }] },
     ]);
