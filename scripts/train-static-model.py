@@ -568,6 +568,8 @@ def main():
     MARKER, BIGRAMS = args.query_marker, args.bigrams
     if (MARKER or BIGRAMS) and not args.no_export:
         sys.exit("--query-marker and --bigrams are experiments (see MODEL_CARD.md): run them with --no-export; the ONNX export and the tokenizer do not implement them")
+    if args.teacher and not 0.0 <= args.distill <= 1.0:
+        sys.exit(f"--distill must lie in [0, 1] (got {args.distill})")
     if args.file_negs and args.mined_negs:
         sys.exit("--file-negs and --mined-negs are alternatives: random or model-mined same-file negatives; pick one")
     if (args.file_negs or args.mined_negs) and not args.train_suite_ids:

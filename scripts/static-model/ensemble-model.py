@@ -113,6 +113,11 @@ def main():
     args = ap.parse_args()
     if len(args.members) < 2:
         sys.exit("error: an ensemble needs at least two --members")
+    for p in args.members:
+        for name in ("model.onnx", "codeidx-model.json", "tokenizer.json"):
+            if not os.path.isfile(os.path.join(p, name)):
+                sys.exit(f"error: --members {p} has no {name}; a training run's --out holds model.onnx and codeidx-model.json, "
+                         "copy tokenizer.json and tokenizer_config.json from models/codeidx-static")
     members = [load_member(p) for p in args.members]
     tokenizers = {open(os.path.join(p, "tokenizer.json"), "rb").read() for p in args.members}
     if len(tokenizers) != 1:
