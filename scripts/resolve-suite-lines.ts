@@ -61,6 +61,11 @@ async function spansOf(path: string): Promise<Map<string, Array<[number, number]
   return bySymbol;
 }
 
+/** `text` with the characters that are special in a regular expression escaped. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /**
  * Class fields holding arrow functions (`json = (o) => {…}`), prototype methods
  * (`Reply.prototype.send = function (…) {…}`) and named function expressions (`module.exports =
@@ -69,7 +74,7 @@ async function spansOf(path: string): Promise<Map<string, Array<[number, number]
  */
 function fieldSpan(path: string, symbol: string): Array<[number, number]> | undefined {
   const fileLines = linesOf(path);
-  const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const escaped = escapeRegExp(symbol);
   const start = fileLines.findIndex((l) =>
     new RegExp(
       `^\\s*(${escaped}\\s*=\\s*(async\\s*)?\\(|[\\w$.]+\\.prototype\\.${escaped}\\s*=\\s*(async\\s+)?function\\b)|=\\s*(async\\s+)?function\\s*\\*?\\s*${escaped}\\s*\\(`,
@@ -91,23 +96,13 @@ function fieldSpan(path: string, symbol: string): Array<[number, number]> | unde
  * is none or more than one.
  */
 function definitionLine(path: string, symbol: string): number | undefined {
-  const escaped = symbol.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const escaped = escapeRegExp(symbol);
   const re = new RegExp(
     `\\bfunction\\s*\\*?\\s*${escaped}\\s*\\(|^\\s*(?:(?:static|async|get|set)\\s+)*\\*?\\s*${escaped}\\s*\\([^)]*\\)\\s*\\{\\s*$` +
       `|^\\s*(?:export\\s+)?(?:const|let|var)\\s+${escaped}\\s*=\\s*(?:async\\s+)?(?:function\\b|\\(|[\\w$]+\\s*=>)`,
   );
   const hits = linesOf(path).flatMap((l, i) => (re.test(l) ? [i + 1] : []));
   return hits.length === 1 ? hits[0] : undefined;
-}
-
-/**
- * Whether `symbol` has exactly one definition line in the file (`definitionLine`) and it lies within
- * `first`, the first piece's 1-based line range, or at most `MAX_HEAD_GAP` lines before it: then pieces
- * far apart (a long function or method whose nested closures are chunks of their own) are one definition.
- */
-function singleDefinition(path: string, symbol: string, first: [number, number]): boolean {
-  const line = definitionLine(path, symbol);
-  return line !== undefined && line >= first[0] - MAX_HEAD_GAP && line <= first[1];
 }
 
 /**
@@ -136,18 +131,24 @@ for (const raw of readFileSync(questions, 'utf8').split('\n')) {
             .filter(([start]) => start === r.line)
             .slice(0, 1);
     if (!found || found.length === 0) throw new Error(`${q.id}: ${r.symbol} not found in ${r.path}`);
+    // The definition's own line, when the file has exactly one (see definitionLine).
+    const head = definitionLine(r.path, r.symbol);
     // Pieces of one definition can be interrupted by nested symbols (a doc comment, inner closures):
-    // join them, but refuse pieces so far apart that they must be two definitions.
+    // join them, but refuse pieces so far apart that they must be two definitions — unless the name is
+    // defined once, at or shortly before the first piece (a long function whose nested closures are
+    // chunks of their own).
+    const definedOnce = head !== undefined && head >= found[0][0] - MAX_HEAD_GAP && head <= found[0][1];
     for (let i = 1; i < found.length; i++) {
-      if (found[i][0] - found[i - 1][1] > 40 && !singleDefinition(r.path, r.symbol, found[0]))
+      if (found[i][0] - found[i - 1][1] > 40 && !definedOnce)
         throw new Error(
           `${q.id}: ${r.symbol} is defined more than once in ${r.path}: ${JSON.stringify(found)}`,
         );
     }
-    // The definition's own line, when its first piece is named after a nested function (see MAX_HEAD_GAP).
-    const head = r.line === undefined ? definitionLine(r.path, r.symbol) : undefined;
+    // Start at the definition's own line when its first piece is named after a nested function.
     const startLine =
-      head !== undefined && head < found[0][0] && found[0][0] - head <= MAX_HEAD_GAP ? head : found[0][0];
+      r.line === undefined && head !== undefined && head < found[0][0] && found[0][0] - head <= MAX_HEAD_GAP
+        ? head
+        : found[0][0];
     relevant.push({
       path: r.path,
       startLine,

@@ -60,6 +60,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "static-model"))
+from static_graph import MAX_POS, exported_weights, forward  # noqa: E402  (torch-free; shared with ensemble-model.py)
+
 VOCAB = 30522
 SPECIAL = [0, 100, 101, 102, 103]  # [PAD] [UNK] [CLS] [SEP] [MASK]
 
@@ -212,7 +215,6 @@ def unit_mrr(model, qs, cs, meta):
 
 
 SPECIAL_SET = set(SPECIAL)
-MAX_POS = 256  # = maxTokens of codeidx-model.json: no input is longer
 
 
 class Seq:
@@ -333,11 +335,7 @@ def load_teacher(path):
     this script (model.onnx initializers: the int8 table × its row scales, position weights, the
     term-frequency exponent, the residual MLP), in eval mode. Exits with a message for a graph without
     position weights, sublinear tf or the MLP (every model since `233c28668615` has all three)."""
-    import onnx
-    from onnx import numpy_helper
-
-    graph = onnx.load(os.path.join(path, "model.onnx")).graph
-    w = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    w = exported_weights(path)
     missing = [k for k in ("table", "scale", "pos_weight", "tf_exponent", "mlp_in", "mlp_out") if k not in w]
     if missing or np.ndim(w["tf_exponent"]):
         sys.exit(f"--teacher {path}: not a graph with position weights, one tf exponent and the MLP (missing {missing})")
@@ -507,22 +505,14 @@ def export_onnx(path, q, scale, dims, pos_weight=None, mlp=None, tf_alpha=None):
 
 
 def reference_forward(q, scale, ids_batch, pos_weight=None, mlp=None, tf_alpha=None):
-    """NumPy forward of the exported graph (the ONNX file is checked against it by the TypeScript tests)."""
-    out = []
-    for ids in ids_batch:
-        w = scale[ids] if pos_weight is None else scale[ids] * pos_weight[np.minimum(np.arange(len(ids)), MAX_POS - 1)]
-        if tf_alpha is not None:
-            counts = Counter(ids)
-            alpha = np.asarray(tf_alpha, dtype=np.float32)
-            exponent = (alpha[ids] if alpha.ndim else alpha) - np.float32(1.0)
-            w = w * np.array([counts[t] for t in ids], dtype=np.float32) ** exponent
-        v = (q[ids].astype(np.float32) * w[:, None]).sum(0)
-        v = v / max(np.linalg.norm(v), 1e-12)
-        if mlp is not None:
-            v = v + np.maximum(v @ mlp[0], 0) @ mlp[1]
-            v = v / max(np.linalg.norm(v), 1e-12)
-        out.append(v)
-    return np.stack(out)
+    """NumPy forward of the exported graph (the ONNX file is checked against it by the TypeScript tests):
+    scripts/static-model/static_graph.py's `forward` on the weights `export_onnx` writes."""
+    w = {"table": q, "scale": scale, "pos_weight": None if pos_weight is None else pos_weight.astype(np.float32)}
+    if tf_alpha is not None:
+        w["tf_exponent"] = np.asarray(tf_alpha, dtype=np.float32) - np.float32(1.0)
+    if mlp is not None:
+        w["mlp_in"], w["mlp_out"] = mlp[0].astype(np.float32), mlp[1].astype(np.float32)
+    return forward(w, ids_batch)
 
 
 def main():

@@ -11,7 +11,7 @@ vector). The members' graphs are copied with their names prefixed (`m0_`, `m1_`,
 same value in every member (the mask, the positions, the term-frequency count over the ids) are merged by a
 common-subexpression pass, so the [seq × seq] count runs once. Writes model.onnx, codeidx-model.json (dims,
 sha256, revision, the members' training records, reference vectors of the first member's reference inputs
-computed by a NumPy forward of every member) and copies the tokenizer files of the first member.
+computed by the NumPy forward of scripts/static-model/static_graph.py for every member) and copies the tokenizer files of the first member.
 """
 import argparse
 import hashlib
@@ -25,8 +25,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from static_graph import forward, graph_weights  # noqa: E402  (the torch-free forward the trainer uses too)
+
 INPUTS = ("input_ids", "attention_mask")
-MAX_POS = 256
 
 
 def load_member(path):
@@ -83,29 +85,6 @@ def merge(members):
     return nodes, inits, dims
 
 
-def member_forward(model, ids_batch):
-    """NumPy forward of one member graph as scripts/train-static-model.py exports it (int8 table × scale,
-    position weights, tf^(alpha - 1), sum, L2, residual MLP, L2); float32 [len(ids_batch), dims]."""
-    w = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
-    out = []
-    for ids in ids_batch:
-        ids = np.asarray(ids)
-        weight = w["scale"][ids].astype(np.float32)
-        if "pos_weight" in w:
-            weight = weight * w["pos_weight"][np.minimum(np.arange(len(ids)), MAX_POS - 1)]
-        if "tf_exponent" in w:
-            tf = (ids[:, None] == ids[None, :]).sum(1).astype(np.float32)
-            exponent = w["tf_exponent"][ids] if w["tf_exponent"].ndim else w["tf_exponent"]
-            weight = weight * tf ** exponent
-        v = (w["table"][ids].astype(np.float32) * weight[:, None]).sum(0)
-        v = v / max(np.linalg.norm(v), 1e-12)
-        if "mlp_in" in w:
-            v = v + np.maximum(v @ w["mlp_in"], 0) @ w["mlp_out"]
-            v = v / max(np.linalg.norm(v), 1e-12)
-        out.append(v)
-    return np.stack(out)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--members", nargs="+", required=True, help="model directories (the first one's tokenizer and reference inputs are used)")
@@ -140,7 +119,7 @@ def main():
         digest = hashlib.sha256(f.read()).hexdigest()
     first = members[0][1]
     ref_ids = first["reference"]["input_ids"]
-    ref = np.concatenate([member_forward(m, ref_ids) for m, _ in members], axis=1) / np.float32(math.sqrt(len(members)))
+    ref = np.concatenate([forward(graph_weights(m.graph), ref_ids) for m, _ in members], axis=1) / np.float32(math.sqrt(len(members)))
     config = {
         "id": first["id"],
         "revision": digest[:12],
