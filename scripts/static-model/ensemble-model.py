@@ -12,6 +12,18 @@ same value in every member (the mask, the positions, the term-frequency count ov
 common-subexpression pass, so the [seq × seq] count runs once. Writes model.onnx, codeidx-model.json (dims,
 sha256, revision, the members' training records, reference vectors of the first member's reference inputs
 computed by the NumPy forward of scripts/static-model/static_graph.py for every member) and copies the tokenizer files of the first member.
+
+With `--project D --fit SUITE_IDS_JSON` the concatenated vector is projected onto its top D principal
+directions and L2-normalised again, so the ensemble stores D-dim vectors (e.g. 256, as one member):
+
+    python3 scripts/static-model/ensemble-model.py --members models/codeidx-static /tmp/cand/s7 \
+      --project 256 --fit .data/suite-train.ids.json --out /tmp/cand/AB-256
+
+The directions are the eigenvectors of the uncentred second-moment matrix ½(CᵀC/|C| + QᵀQ/|Q|) of the
+ensemble's vectors of code chunks C and queries Q of a suite dumped by scripts/static-model/dump-suite.ts
+(the train split's: never a validation or test text); uncentred, so a text with no known token stays the
+zero vector, and both sides weigh the same, since a cosine is taken between a query and a chunk. The fit
+uses every query and `--fit-chunks` chunks drawn with a fixed seed (deterministic).
 """
 import argparse
 import hashlib
@@ -85,13 +97,60 @@ def merge(members):
     return nodes, inits, dims
 
 
+def fit_projection(members, fit_path, dims, n_chunks, seed=0):
+    """float32 [Σ member dims, dims]: the top `dims` eigenvectors (columns, by decreasing eigenvalue, each
+    with its largest entry positive so the result is deterministic) of ½(CᵀC/|C| + QᵀQ/|Q|), C and Q the
+    ensemble's vectors of `n_chunks` chunks (drawn with `seed`) and of every query of the dumped suite at
+    `fit_path`; also returns the share of the second moment the directions keep (0–1)."""
+    with open(fit_path, encoding="utf-8") as f:
+        suite = json.load(f)
+    rng = np.random.default_rng(seed)
+    chunks = [c["ids"] for c in suite["chunks"]]
+    if n_chunks < len(chunks):
+        chunks = [chunks[i] for i in sorted(rng.choice(len(chunks), n_chunks, replace=False))]
+    queries = [q["ids"] for q in suite["queries"]]
+    if not chunks or not queries:
+        sys.exit(f"error: --fit {fit_path} has no chunks or no queries")
+    weights = [graph_weights(m.graph) for m, _ in members]
+
+    def vectors(seqs):
+        return np.concatenate([forward(w, seqs) for w in weights], axis=1) / np.float32(math.sqrt(len(members)))
+
+    c, q = vectors(chunks), vectors(queries)
+    moment = 0.5 * (c.T.astype(np.float64) @ c / len(c) + q.T.astype(np.float64) @ q / len(q))
+    values, vecs = np.linalg.eigh(moment)
+    order = np.argsort(values)[::-1][:dims]
+    w = vecs[:, order]
+    w = w * np.sign(w[np.abs(w).argmax(axis=0), np.arange(dims)])
+    return w.astype(np.float32), float(values[order].sum() / values.sum())
+
+
+def add_projection(nodes, inits, projection):
+    """Appends y = x·P / max(‖x·P‖, 1e-12) to the merged graph (its output renamed from
+    `sentence_embedding` to `ensemble_concat`)."""
+    nodes[-1].output[0] = "ensemble_concat"
+    inits.append(numpy_helper.from_array(projection, "ensemble_projection"))
+    inits.append(numpy_helper.from_array(np.array(1e-12, dtype=np.float32), "ensemble_eps"))
+    nodes.append(helper.make_node("MatMul", ["ensemble_concat", "ensemble_projection"], ["projected"]))
+    nodes.append(helper.make_node("ReduceL2", ["projected"], ["projected_norm"], axes=[1], keepdims=1))
+    nodes.append(helper.make_node("Max", ["projected_norm", "ensemble_eps"], ["projected_safe_norm"]))
+    nodes.append(helper.make_node("Div", ["projected", "projected_safe_norm"], ["sentence_embedding"]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--members", nargs="+", required=True, help="model directories (the first one's tokenizer and reference inputs are used)")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--project", type=int, help="project the concatenated vector onto its top D principal directions")
+    ap.add_argument("--fit", help="with --project: a suite dumped by dump-suite.ts whose chunks and queries fit the projection")
+    ap.add_argument("--fit-chunks", type=int, default=30000, help="with --project: chunks of --fit drawn for the fit (default 30000)")
     args = ap.parse_args()
     if len(args.members) < 2:
         sys.exit("error: an ensemble needs at least two --members")
+    if (args.project is None) != (args.fit is None):
+        sys.exit("error: --project and --fit go together")
+    if args.fit is not None and not os.path.isfile(args.fit):
+        sys.exit(f"error: --fit {args.fit} does not exist; write it with scripts/static-model/dump-suite.ts (see MODEL_CARD.md, Training)")
     for p in args.members:
         for name in ("model.onnx", "codeidx-model.json", "tokenizer.json"):
             if not os.path.isfile(os.path.join(p, name)):
@@ -102,6 +161,14 @@ def main():
     if len(tokenizers) != 1:
         sys.exit("error: the members' tokenizer.json files differ; an ensemble needs one tokenizer")
     nodes, inits, dims = merge(members)
+    projection = None
+    if args.project is not None:
+        if not 0 < args.project <= dims:
+            sys.exit(f"error: --project must lie in [1, {dims}] (the members' dims summed)")
+        projection, kept = fit_projection(members, args.fit, args.project, args.fit_chunks)
+        add_projection(nodes, inits, projection)
+        print(f"projection onto {args.project} of {dims} dims keeps {kept:.1%} of the second moment")
+        dims = args.project
     graph = helper.make_graph(
         nodes,
         "codeidx_static_ensemble",
@@ -120,6 +187,9 @@ def main():
     first = members[0][1]
     ref_ids = first["reference"]["input_ids"]
     ref = np.concatenate([forward(graph_weights(m.graph), ref_ids) for m, _ in members], axis=1) / np.float32(math.sqrt(len(members)))
+    if projection is not None:
+        ref = ref @ projection
+        ref = ref / np.maximum(np.linalg.norm(ref, axis=1, keepdims=True), 1e-12)
     config = {
         "id": first["id"],
         "revision": digest[:12],
@@ -132,7 +202,8 @@ def main():
         "model": "model.onnx",
         "sha256": digest,
         "training": {
-            "command": "python3 scripts/static-model/ensemble-model.py --members " + " ".join(f"<{c['revision']}>" for _, c in members),
+            "command": "python3 scripts/static-model/ensemble-model.py --members " + " ".join(f"<{c['revision']}>" for _, c in members)
+            + (f" --project {args.project} --fit {args.fit} --fit-chunks {args.fit_chunks}" if projection is not None else ""),
             "ensemble": [{"revision": c["revision"], "sha256": c["sha256"], **c.get("training", {})} for _, c in members],
         },
         "reference": {"input_ids": ref_ids, "first8": [[round(float(x), 6) for x in row[:8]] for row in ref]},
