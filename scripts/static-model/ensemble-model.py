@@ -24,8 +24,16 @@ ensemble's vectors of code chunks C and queries Q of a suite dumped by scripts/s
 (the train split's: never a validation or test text); uncentred, so a text with no known token stays the
 zero vector, and both sides weigh the same, since a cosine is taken between a query and a chunk. The fit
 uses every query and `--fit-chunks` chunks drawn with a fixed seed (deterministic).
+
+With `--prune-vocab FILE…` (training pairs as JSONL with queryIds/codeIds, or suites dumped by dump-suite.ts)
+only the table rows of token ids that occur in those files are kept: an id never seen in training keeps its
+random initial row (SparseAdam updates only rows with a gradient), so it is mapped to a zero row instead
+(weight 0, as if absent). The graph gathers `vocab_remap[input_ids]` (int64 [30522], shared by the members)
+before each member's table and row scales; the term-frequency count still compares the original ids. Of
+30,522 rows about 14,600 remain, which is what lets three members fit the 20 MB limit.
 """
 import argparse
+import copy
 import hashlib
 import json
 import math
@@ -41,6 +49,73 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from static_graph import forward, graph_weights  # noqa: E402  (the torch-free forward the trainer uses too)
 
 INPUTS = ("input_ids", "attention_mask")
+VOCAB = 30522  # bert-base-uncased; every member's table has this many rows unless pruned
+
+
+def used_token_ids(paths):
+    """Sorted token ids occurring in training pairs (JSONL lines with `queryIds` and `codeIds`) or in dumped
+    suites (JSON with `chunks[].ids` and `queries[].ids`) at `paths`."""
+    used = set()
+    for path in paths:
+        if not os.path.isfile(path):
+            sys.exit(f"error: --prune-vocab {path} does not exist")
+        with open(path, encoding="utf-8") as f:
+            if path.endswith(".jsonl"):
+                for line in f:
+                    r = json.loads(line)
+                    used.update(r["queryIds"])
+                    used.update(r["codeIds"])
+            else:
+                d = json.load(f)
+                for c in d["chunks"]:
+                    used.update(c["ids"])
+                for q in d["queries"]:
+                    used.update(q["ids"])
+    return sorted(used)
+
+
+def vocab_remap(keep):
+    """int64 [VOCAB]: the row of each id in a table pruned to `keep` (sorted ids); other ids → len(keep),
+    the appended zero row."""
+    remap = np.full(VOCAB, len(keep), dtype=np.int64)
+    remap[np.asarray(keep, dtype=np.int64)] = np.arange(len(keep), dtype=np.int64)
+    return remap
+
+
+def prune_member(model, keep):
+    """A copy of a member's ModelProto whose [VOCAB, …] initializers (the int8 table, the row scales, a
+    per-id tf exponent) keep only the rows of `keep` plus one zero row, gathered through
+    `vocab_remap[input_ids]`. Exits if such an initializer is used other than by a Gather on input_ids."""
+    model = copy.deepcopy(model)
+    g = model.graph
+    rows = np.asarray(keep, dtype=np.int64)
+    vocab_names = set()
+    for init in g.initializer:
+        arr = numpy_helper.to_array(init)
+        if arr.ndim >= 1 and arr.shape[0] == VOCAB:
+            pruned = np.concatenate([arr[rows], np.zeros((1,) + arr.shape[1:], dtype=arr.dtype)])
+            init.CopyFrom(numpy_helper.from_array(pruned, init.name))
+            vocab_names.add(init.name)
+    for node in g.node:
+        uses = [x for x in node.input if x in vocab_names]
+        if not uses:
+            continue
+        if node.op_type != "Gather" or node.input[0] not in vocab_names or node.input[1] != "input_ids":
+            sys.exit(f"error: cannot prune the vocabulary: {uses[0]} is used by a {node.op_type} node other than a Gather on input_ids")
+        node.input[1] = "pruned_ids"
+    g.initializer.append(numpy_helper.from_array(vocab_remap(keep), "vocab_remap"))
+    g.node.insert(0, helper.make_node("Gather", ["vocab_remap", "input_ids"], ["pruned_ids"], axis=0))
+    return model
+
+
+def member_forward(model, seqs):
+    """NumPy forward of one member (static_graph.forward) for token-id sequences, through its vocab_remap
+    if it is pruned: float32 [len(seqs), dims]. Remapping is exact: kept ids map one to one, so their
+    term-frequency counts are unchanged, and every other id lands on the zero row, which weighs nothing."""
+    w = graph_weights(model.graph)
+    if "vocab_remap" in w:
+        seqs = [w["vocab_remap"][np.asarray(ids)] for ids in seqs]
+    return forward(w, seqs)
 
 
 def load_member(path):
@@ -64,16 +139,15 @@ def merge(members):
         rename = {name: name for name in INPUTS}
         for init in g.initializer:
             arr = numpy_helper.to_array(init)
-            # small constants (axes, eps, one, …) are shared; weights are per member
-            key = (arr.dtype.str, arr.shape, arr.tobytes()) if arr.size <= 4 else None
-            if key is not None and key in const_by_value:
+            # initializers equal in every member (axes, eps, one, the vocab remap) are stored once
+            key = (arr.dtype.str, arr.shape, hashlib.sha256(arr.tobytes()).hexdigest())
+            if key in const_by_value:
                 rename[init.name] = const_by_value[key]
                 continue
             new = f"m{i}_{init.name}"
             rename[init.name] = new
             inits.append(numpy_helper.from_array(arr, new))
-            if key is not None:
-                const_by_value[key] = new
+            const_by_value[key] = new
         for node in g.node:
             ins = [rename[x] for x in node.input]
             attrs = tuple(sorted(a.SerializeToString() for a in node.attribute))
@@ -111,10 +185,8 @@ def fit_projection(members, fit_path, dims, n_chunks, seed=0):
     queries = [q["ids"] for q in suite["queries"]]
     if not chunks or not queries:
         sys.exit(f"error: --fit {fit_path} has no chunks or no queries")
-    weights = [graph_weights(m.graph) for m, _ in members]
-
     def vectors(seqs):
-        return np.concatenate([forward(w, seqs) for w in weights], axis=1) / np.float32(math.sqrt(len(members)))
+        return np.concatenate([member_forward(m, seqs) for m, _ in members], axis=1) / np.float32(math.sqrt(len(members)))
 
     c, q = vectors(chunks), vectors(queries)
     moment = 0.5 * (c.T.astype(np.float64) @ c / len(c) + q.T.astype(np.float64) @ q / len(q))
@@ -144,6 +216,7 @@ def main():
     ap.add_argument("--project", type=int, help="project the concatenated vector onto its top D principal directions")
     ap.add_argument("--fit", help="with --project: a suite dumped by dump-suite.ts whose chunks and queries fit the projection")
     ap.add_argument("--fit-chunks", type=int, default=30000, help="with --project: chunks of --fit drawn for the fit (default 30000)")
+    ap.add_argument("--prune-vocab", nargs="+", help="training pairs (JSONL) or dumped suites whose token ids keep their table rows")
     args = ap.parse_args()
     if len(args.members) < 2:
         sys.exit("error: an ensemble needs at least two --members")
@@ -157,6 +230,10 @@ def main():
                 sys.exit(f"error: --members {p} has no {name}; a training run's --out holds model.onnx and codeidx-model.json, "
                          "copy tokenizer.json and tokenizer_config.json from models/codeidx-static")
     members = [load_member(p) for p in args.members]
+    if args.prune_vocab:
+        keep = used_token_ids(args.prune_vocab)
+        members = [(prune_member(m, keep), c) for m, c in members]
+        print(f"vocabulary pruned to {len(keep)} of {VOCAB} rows")
     tokenizers = {open(os.path.join(p, "tokenizer.json"), "rb").read() for p in args.members}
     if len(tokenizers) != 1:
         sys.exit("error: the members' tokenizer.json files differ; an ensemble needs one tokenizer")
@@ -186,7 +263,7 @@ def main():
         digest = hashlib.sha256(f.read()).hexdigest()
     first = members[0][1]
     ref_ids = first["reference"]["input_ids"]
-    ref = np.concatenate([forward(graph_weights(m.graph), ref_ids) for m, _ in members], axis=1) / np.float32(math.sqrt(len(members)))
+    ref = np.concatenate([member_forward(m, ref_ids) for m, _ in members], axis=1) / np.float32(math.sqrt(len(members)))
     if projection is not None:
         ref = ref @ projection
         ref = ref / np.maximum(np.linalg.norm(ref, axis=1, keepdims=True), 1e-12)
@@ -203,7 +280,8 @@ def main():
         "sha256": digest,
         "training": {
             "command": "python3 scripts/static-model/ensemble-model.py --members " + " ".join(f"<{c['revision']}>" for _, c in members)
-            + (f" --project {args.project} --fit {args.fit} --fit-chunks {args.fit_chunks}" if projection is not None else ""),
+            + (f" --project {args.project} --fit {args.fit} --fit-chunks {args.fit_chunks}" if projection is not None else "")
+            + (" --prune-vocab " + " ".join(args.prune_vocab) if args.prune_vocab else ""),
             "ensemble": [{"revision": c["revision"], "sha256": c["sha256"], **c.get("training", {})} for _, c in members],
         },
         "reference": {"input_ids": ref_ids, "first8": [[round(float(x), 6) for x in row[:8]] for row in ref]},
