@@ -127,10 +127,11 @@ def load_member(path):
 
 
 def merge(members):
-    """One graph from the members' graphs: prefixed copies, constants and identical nodes shared, outputs
-    concatenated and scaled by 1/sqrt(M). Returns (nodes, initializers, total dims)."""
+    """One graph from the members' graphs: prefixed copies; initializers of equal value (small constants, a
+    pruned vocabulary's remap) stored once and nodes with equal op, inputs and attributes computed once;
+    outputs concatenated and scaled by 1/sqrt(M). Returns (nodes, initializers, total dims)."""
     nodes, inits = [], []
-    const_by_value = {}  # (dtype, shape, bytes) -> name of the first initializer with that value
+    const_by_value = {}  # (dtype, shape, sha256 of the bytes) -> name of the first initializer with that value
     node_by_key = {}  # (op, inputs, attributes) -> output names of the first such node
     outputs = []
     dims = 0
@@ -160,9 +161,9 @@ def merge(members):
             for old, new in zip(node.output, outs):
                 rename[old] = new
             node_by_key[key] = outs
-            copy = helper.make_node(node.op_type, ins, outs, name=f"m{i}_{node.name}" if node.name else "")
-            copy.attribute.extend(node.attribute)
-            nodes.append(copy)
+            clone = helper.make_node(node.op_type, ins, outs, name=f"m{i}_{node.name}" if node.name else "")
+            clone.attribute.extend(node.attribute)
+            nodes.append(clone)
         outputs.append(rename["sentence_embedding"])
         dims += int(config["dims"])
     inits.append(numpy_helper.from_array(np.array(1.0 / math.sqrt(len(members)), dtype=np.float32), "ensemble_scale"))
@@ -185,6 +186,7 @@ def fit_projection(members, fit_path, dims, n_chunks, seed=0):
     queries = [q["ids"] for q in suite["queries"]]
     if not chunks or not queries:
         sys.exit(f"error: --fit {fit_path} has no chunks or no queries")
+
     def vectors(seqs):
         return np.concatenate([member_forward(m, seqs) for m, _ in members], axis=1) / np.float32(math.sqrt(len(members)))
 
