@@ -84,8 +84,8 @@ function builtinModelFiles(dir: string): { modelPath: string; sha256: string } {
 export interface ResolveBuiltinOptions {
   /**
    * Do not hash model.onnx here; return its recorded sha256 as `sha256`, for `OnnxEmbedder.create`
-   * to check where the session is made. A `WorkerEmbedder` so checks it in its worker thread: ≈ 25 ms
-   * of hashing the model file (17.5 MB) off the main thread of every action run. Default false.
+   * to check where the session is made. A `WorkerEmbedder` so checks it in its worker thread: ≈ 20 ms
+   * of hashing the model file (14 MB) off the main thread of every action run. Default false.
    */
   readonly deferChecksum?: boolean;
 }
