@@ -31,6 +31,11 @@ random initial row (SparseAdam updates only rows with a gradient), so it is mapp
 (weight 0, as if absent). The graph gathers `vocab_remap[input_ids]` (int64 [30522], shared by the members)
 before each member's table and row scales; the term-frequency count still compares the original ids. Of
 30,522 rows about 14,600 remain, which is what lets three members fit the 20 MB limit.
+
+With `--learn-projection PAIRS.jsonl…` (after `--project`/`--fit`, which give its start) the projection is
+then trained with the encoders' loss instead of kept as fitted: symmetric in-batch InfoNCE (van den Oord et
+al. 2018, arXiv:1807.03748) over the (query, code) pairs of those files, the members frozen and their vectors
+computed once, Adam, a learned temperature; needs torch (Debian's python3-torch).
 """
 import argparse
 import copy
@@ -199,6 +204,57 @@ def fit_projection(members, fit_path, dims, n_chunks, seed=0):
     return w.astype(np.float32), float(values[order].sum() / values.sum())
 
 
+def learn_projection(members, pair_paths, start, epochs, lr, batch=512, seed=13, temperature=32.0):
+    """float32 [Σ member dims, D]: `start` (e.g. the PCA matrix) trained for `epochs` passes over the pairs
+    of `pair_paths` (JSONL with `queryIds`, `codeIds`; pairs with no known token on a side are skipped) to
+    minimise the symmetric in-batch InfoNCE loss of normalize(q·P) against normalize(c·P), q and c the
+    ensemble's concatenated vectors (members frozen), with a learned temperature starting at `temperature`
+    (about the members' own). Adam with `lr`, batches of `batch`, shuffled with `seed`; deterministic on
+    one thread. Prints the mean loss per epoch."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)
+    qs, cs = [], []
+    for path in pair_paths:
+        if not os.path.isfile(path):
+            sys.exit(f"error: --learn-projection {path} does not exist")
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                qs.append(r["queryIds"])
+                cs.append(r["codeIds"])
+
+    def vectors(seqs):
+        return np.concatenate([member_forward(m, seqs) for m, _ in members], axis=1) / np.float32(math.sqrt(len(members)))
+
+    xq, xc = vectors(qs), vectors(cs)
+    keep = (np.linalg.norm(xq, axis=1) > 0) & (np.linalg.norm(xc, axis=1) > 0)
+    xq, xc = torch.from_numpy(xq[keep]), torch.from_numpy(xc[keep])
+    print(f"learning the projection on {len(xq)} pairs ({int((~keep).sum())} without a known token skipped)")
+    proj = torch.nn.Parameter(torch.from_numpy(np.array(start, dtype=np.float32)))
+    log_t = torch.nn.Parameter(torch.tensor(math.log(temperature)))
+    opt = torch.optim.Adam([proj, log_t], lr=lr)
+    rng = np.random.default_rng(seed)
+    for epoch in range(epochs):
+        order = rng.permutation(len(xq))
+        total, steps = 0.0, 0
+        for i in range(0, len(order) - batch + 1, batch):
+            idx = torch.from_numpy(order[i:i + batch])
+            q = F.normalize(xq[idx] @ proj, dim=1)
+            c = F.normalize(xc[idx] @ proj, dim=1)
+            logits = (q @ c.T) * log_t.exp().clamp(max=100.0)
+            labels = torch.arange(len(idx))
+            loss = 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total, steps = total + loss.item(), steps + 1
+        print(f"projection epoch {epoch + 1}: loss {total / max(steps, 1):.4f}, temperature {log_t.exp().item():.1f}", flush=True)
+    return proj.detach().numpy().astype(np.float32)
+
+
 def add_projection(nodes, inits, projection):
     """Appends y = x·P / max(‖x·P‖, 1e-12) to the merged graph (its output renamed from
     `sentence_embedding` to `ensemble_concat`)."""
@@ -219,11 +275,16 @@ def main():
     ap.add_argument("--fit", help="with --project: a suite dumped by dump-suite.ts whose chunks and queries fit the projection")
     ap.add_argument("--fit-chunks", type=int, default=30000, help="with --project: chunks of --fit drawn for the fit (default 30000)")
     ap.add_argument("--prune-vocab", nargs="+", help="training pairs (JSONL) or dumped suites whose token ids keep their table rows")
+    ap.add_argument("--learn-projection", nargs="+", help="with --project: train the projection on these pairs (JSONL) with the contrastive loss")
+    ap.add_argument("--learn-epochs", type=int, default=3)
+    ap.add_argument("--learn-lr", type=float, default=1e-3)
     args = ap.parse_args()
     if len(args.members) < 2:
         sys.exit("error: an ensemble needs at least two --members")
     if (args.project is None) != (args.fit is None):
         sys.exit("error: --project and --fit go together")
+    if args.learn_projection and args.project is None:
+        sys.exit("error: --learn-projection needs --project and --fit (the fitted projection is where it starts)")
     if args.fit is not None and not os.path.isfile(args.fit):
         sys.exit(f"error: --fit {args.fit} does not exist; write it with scripts/static-model/dump-suite.ts (see MODEL_CARD.md, Training)")
     for p in args.members:
@@ -245,8 +306,10 @@ def main():
         if not 0 < args.project <= dims:
             sys.exit(f"error: --project must lie in [1, {dims}] (the members' dims summed)")
         projection, kept = fit_projection(members, args.fit, args.project, args.fit_chunks)
-        add_projection(nodes, inits, projection)
         print(f"projection onto {args.project} of {dims} dims keeps {kept:.1%} of the second moment")
+        if args.learn_projection:
+            projection = learn_projection(members, args.learn_projection, projection, args.learn_epochs, args.learn_lr)
+        add_projection(nodes, inits, projection)
         dims = args.project
     graph = helper.make_graph(
         nodes,
@@ -283,7 +346,9 @@ def main():
         "training": {
             "command": "python3 scripts/static-model/ensemble-model.py --members " + " ".join(f"<{c['revision']}>" for _, c in members)
             + (f" --project {args.project} --fit {args.fit} --fit-chunks {args.fit_chunks}" if projection is not None else "")
-            + (" --prune-vocab " + " ".join(args.prune_vocab) if args.prune_vocab else ""),
+            + (" --prune-vocab " + " ".join(args.prune_vocab) if args.prune_vocab else "")
+            + (f" --learn-projection {' '.join(args.learn_projection)} --learn-epochs {args.learn_epochs} --learn-lr {args.learn_lr}"
+               if args.learn_projection else ""),
             "ensemble": [{"revision": c["revision"], "sha256": c["sha256"], **c.get("training", {})} for _, c in members],
         },
         "reference": {"input_ids": ref_ids, "first8": [[round(float(x), 6) for x in row[:8]] for row in ref]},
