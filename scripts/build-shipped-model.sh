@@ -24,6 +24,10 @@ if [ -z "$PY" ]; then
   echo "error: no python3 with numpy and onnx; run: apt-get install -y python3-torch python3-onnx" >&2
   exit 1
 fi
+if ! git cat-file -e "$A_COMMIT^{commit}" 2>/dev/null; then
+  echo "error: commit $A_COMMIT (member A) is not in this clone; fetch the full history (git fetch --unshallow)" >&2
+  exit 1
+fi
 mkdir -p "$OUT/A"
 for f in model.onnx codeidx-model.json tokenizer.json tokenizer_config.json; do
   git show "$A_COMMIT:models/codeidx-static/$f" > "$OUT/A/$f"

@@ -41,6 +41,19 @@ def revision_of(model_dir):
         sys.exit(f"error: cannot read the revision of {model_dir} ({path}: {e})")
 
 
+def load_eval(path):
+    """The JSON of one `codeidx eval --json --per-query` run; exits with a message if it cannot be read or
+    has no `runs`."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        sys.exit(f"error: cannot read the eval JSON {path}: {e}")
+    if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
+        sys.exit(f"error: {path} is not the JSON of `codeidx eval --json --per-query` (no runs)")
+    return data
+
+
 def mean(xs):
     return sum(xs) / len(xs)
 
@@ -72,7 +85,7 @@ def main():
     ap.add_argument("--mode", default="semantic")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()
-    sets = {name: json.load(open(path)) for name, path in parse_pairs(args.set, "--set").items()}
+    sets = {name: load_eval(path) for name, path in parse_pairs(args.set, "--set").items()}
     recipes = {name: [d for d in dirs.split(",") if d] for name, dirs in parse_pairs(args.recipe, "--recipe").items()}
     if args.baseline not in recipes:
         sys.exit(f"error: --baseline {args.baseline} is not one of the recipes ({', '.join(recipes)})")
@@ -86,6 +99,8 @@ def main():
                 runs = [r for r in data["runs"] if r.get("revision") == rev and r.get("mode") == args.mode]
                 if not runs:
                     sys.exit(f"error: no {args.mode} run of {d} (revision {rev}) in the {set_name} set's JSON")
+                if not isinstance(runs[0].get("perQuery"), list):
+                    sys.exit(f"error: the {set_name} set's JSON has no per-query ranks; run codeidx eval with --per-query")
                 ranks = reciprocal_ranks(runs[0])
                 rr.setdefault(recipe, {}).setdefault(set_name, []).append(ranks)
                 run_scores.setdefault(recipe, {}).setdefault(d, {})[set_name] = mean(ranks)
