@@ -16,14 +16,8 @@ A_COMMIT=0bb8c84
 OUT=.data/members
 RECIPE=(--pos-weights --mlp 256 --lr-decay --evals-per-epoch 2 --threads 1 --max-minutes 60 --select suite
   --tf-sat 0.65 --epochs 5 --mined-negs 16)
-PY=""
-for candidate in python3 /usr/bin/python3; do
-  if command -v "$candidate" >/dev/null && "$candidate" -c 'import numpy, onnx' 2>/dev/null; then PY="$candidate"; break; fi
-done
-if [ -z "$PY" ]; then
-  echo "error: no python3 with numpy and onnx; run: apt-get install -y python3-torch python3-onnx" >&2
-  exit 1
-fi
+source scripts/lib/find-python.sh
+PY=$(find_python "numpy, onnx")
 if ! git cat-file -e "$A_COMMIT^{commit}" 2>/dev/null; then
   echo "error: commit $A_COMMIT (member A) is not in this clone; fetch the full history (git fetch --unshallow)" >&2
   exit 1

@@ -16,14 +16,8 @@
 # Only permissively licensed packages are mined (mine-pairs.ts checks each licence).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=""
-for candidate in python3 /usr/bin/python3; do
-  if command -v "$candidate" >/dev/null && "$candidate" -c 'import torch, onnx' 2>/dev/null; then PY="$candidate"; break; fi
-done
-if [ -z "$PY" ]; then
-  echo "error: no python3 with torch and onnx; run: apt-get install -y python3-torch python3-onnx" >&2
-  exit 1
-fi
+source scripts/lib/find-python.sh
+PY=$(find_python "torch, onnx")
 npx tsx scripts/static-model/write-tokenizer.ts
 [ -s .data/pairs/train.jsonl ] && [ -s .data/suite-valid.jsonl ] || npx tsx scripts/mine-pairs.ts --valid-suite
 [ -s .data/pairs/extra-go.jsonl ] || npx tsx scripts/mine-pairs.ts --extra go
