@@ -22,7 +22,9 @@ import argparse
 import json
 import math
 import os
+import statistics
 import sys
+from statistics import fmean as mean
 
 
 def reciprocal_ranks(run):
@@ -54,17 +56,9 @@ def load_eval(path):
     return data
 
 
-def mean(xs):
-    return sum(xs) / len(xs)
-
-
 def se_of_mean(xs):
     """Standard error of the mean of `xs` (sample sd / √n; 0 for fewer than two values)."""
-    n = len(xs)
-    if n < 2:
-        return 0.0
-    m = mean(xs)
-    return math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1) / n)
+    return statistics.stdev(xs) / math.sqrt(len(xs)) if len(xs) >= 2 else 0.0
 
 
 def parse_pairs(values, flag):

@@ -57,25 +57,35 @@ INPUTS = ("input_ids", "attention_mask")
 VOCAB = 30522  # bert-base-uncased; every member's table has this many rows unless pruned
 
 
+def read_pairs(path, flag):
+    """(queryIds, codeIds) of each line of a training-pairs JSONL written by scripts/mine-pairs.ts; exits
+    with a message naming `flag` if the file does not exist."""
+    if not os.path.isfile(path):
+        sys.exit(f"error: {flag} {path} does not exist")
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            yield r["queryIds"], r["codeIds"]
+
+
 def used_token_ids(paths):
     """Sorted token ids occurring in training pairs (JSONL lines with `queryIds` and `codeIds`) or in dumped
     suites (JSON with `chunks[].ids` and `queries[].ids`) at `paths`."""
     used = set()
     for path in paths:
+        if path.endswith(".jsonl"):
+            for query_ids, code_ids in read_pairs(path, "--prune-vocab"):
+                used.update(query_ids)
+                used.update(code_ids)
+            continue
         if not os.path.isfile(path):
             sys.exit(f"error: --prune-vocab {path} does not exist")
         with open(path, encoding="utf-8") as f:
-            if path.endswith(".jsonl"):
-                for line in f:
-                    r = json.loads(line)
-                    used.update(r["queryIds"])
-                    used.update(r["codeIds"])
-            else:
-                d = json.load(f)
-                for c in d["chunks"]:
-                    used.update(c["ids"])
-                for q in d["queries"]:
-                    used.update(q["ids"])
+            d = json.load(f)
+        for c in d["chunks"]:
+            used.update(c["ids"])
+        for q in d["queries"]:
+            used.update(q["ids"])
     return sorted(used)
 
 
@@ -113,14 +123,20 @@ def prune_member(model, keep):
     return model
 
 
-def member_forward(model, seqs):
-    """NumPy forward of one member (static_graph.forward) for token-id sequences, through its vocab_remap
-    if it is pruned: float32 [len(seqs), dims]. Remapping is exact: kept ids map one to one, so their
-    term-frequency counts are unchanged, and every other id lands on the zero row, which weighs nothing."""
-    w = graph_weights(model.graph)
+def member_forward(w, seqs):
+    """NumPy forward of one member (static_graph.forward; `w` its initializers by name) for token-id
+    sequences, through its vocab_remap if it is pruned: float32 [len(seqs), dims]. Remapping is exact: kept
+    ids map one to one, so their term-frequency counts are unchanged, and every other id lands on the zero
+    row, which weighs nothing."""
     if "vocab_remap" in w:
         seqs = [w["vocab_remap"][np.asarray(ids)] for ids in seqs]
     return forward(w, seqs)
+
+
+def ensemble_forward(weights, seqs):
+    """The merged graph's output before any projection, in NumPy: the members' unit vectors (`weights`: one
+    initializer dict per member) concatenated and scaled by 1/sqrt(M); float32 [len(seqs), Σ dims]."""
+    return np.concatenate([member_forward(w, seqs) for w in weights], axis=1) / np.float32(math.sqrt(len(weights)))
 
 
 def load_member(path):
@@ -177,11 +193,11 @@ def merge(members):
     return nodes, inits, dims
 
 
-def fit_projection(members, fit_path, dims, n_chunks, seed=0):
+def fit_projection(weights, fit_path, dims, n_chunks, seed=0):
     """float32 [Σ member dims, dims]: the top `dims` eigenvectors (columns, by decreasing eigenvalue, each
     with its largest entry positive so the result is deterministic) of ½(CᵀC/|C| + QᵀQ/|Q|), C and Q the
-    ensemble's vectors of `n_chunks` chunks (drawn with `seed`) and of every query of the dumped suite at
-    `fit_path`; also returns the share of the second moment the directions keep (0–1)."""
+    ensemble's vectors (`ensemble_forward` of the members' `weights`) of `n_chunks` chunks (drawn with `seed`)
+    and of every query of the dumped suite at `fit_path`; also returns the share of the second moment the directions keep (0–1)."""
     with open(fit_path, encoding="utf-8") as f:
         suite = json.load(f)
     rng = np.random.default_rng(seed)
@@ -191,11 +207,7 @@ def fit_projection(members, fit_path, dims, n_chunks, seed=0):
     queries = [q["ids"] for q in suite["queries"]]
     if not chunks or not queries:
         sys.exit(f"error: --fit {fit_path} has no chunks or no queries")
-
-    def vectors(seqs):
-        return np.concatenate([member_forward(m, seqs) for m, _ in members], axis=1) / np.float32(math.sqrt(len(members)))
-
-    c, q = vectors(chunks), vectors(queries)
+    c, q = ensemble_forward(weights, chunks), ensemble_forward(weights, queries)
     moment = 0.5 * (c.T.astype(np.float64) @ c / len(c) + q.T.astype(np.float64) @ q / len(q))
     values, vecs = np.linalg.eigh(moment)
     order = np.argsort(values)[::-1][:dims]
@@ -204,11 +216,11 @@ def fit_projection(members, fit_path, dims, n_chunks, seed=0):
     return w.astype(np.float32), float(values[order].sum() / values.sum())
 
 
-def learn_projection(members, pair_paths, start, epochs, lr, batch=512, seed=13, temperature=32.0):
+def learn_projection(weights, pair_paths, start, epochs, lr, batch=512, seed=13, temperature=32.0):
     """float32 [Σ member dims, D]: `start` (e.g. the PCA matrix) trained for `epochs` passes over the pairs
     of `pair_paths` (JSONL with `queryIds`, `codeIds`; pairs with no known token on a side are skipped) to
     minimise the symmetric in-batch InfoNCE loss of normalize(q·P) against normalize(c·P), q and c the
-    ensemble's concatenated vectors (members frozen), with a learned temperature starting at `temperature`
+    ensemble's concatenated vectors (`ensemble_forward` of the members' `weights`, frozen), with a learned temperature starting at `temperature`
     (about the members' own). Adam with `lr`, batches of `batch`, shuffled with `seed`; deterministic on
     one thread. Prints the mean loss per epoch."""
     import torch
@@ -216,20 +228,9 @@ def learn_projection(members, pair_paths, start, epochs, lr, batch=512, seed=13,
 
     torch.manual_seed(seed)
     torch.set_num_threads(1)
-    qs, cs = [], []
-    for path in pair_paths:
-        if not os.path.isfile(path):
-            sys.exit(f"error: --learn-projection {path} does not exist")
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                r = json.loads(line)
-                qs.append(r["queryIds"])
-                cs.append(r["codeIds"])
-
-    def vectors(seqs):
-        return np.concatenate([member_forward(m, seqs) for m, _ in members], axis=1) / np.float32(math.sqrt(len(members)))
-
-    xq, xc = vectors(qs), vectors(cs)
+    pairs = [pair for path in pair_paths for pair in read_pairs(path, "--learn-projection")]
+    xq = ensemble_forward(weights, [q for q, _ in pairs])
+    xc = ensemble_forward(weights, [c for _, c in pairs])
     keep = (np.linalg.norm(xq, axis=1) > 0) & (np.linalg.norm(xc, axis=1) > 0)
     xq, xc = torch.from_numpy(xq[keep]), torch.from_numpy(xc[keep])
     print(f"learning the projection on {len(xq)} pairs ({int((~keep).sum())} without a known token skipped)")
@@ -301,14 +302,15 @@ def main():
     if len(tokenizers) != 1:
         sys.exit("error: the members' tokenizer.json files differ; an ensemble needs one tokenizer")
     nodes, inits, dims = merge(members)
+    weights = [graph_weights(m.graph) for m, _ in members]  # each member's initializers, read once
     projection = None
     if args.project is not None:
         if not 0 < args.project <= dims:
             sys.exit(f"error: --project must lie in [1, {dims}] (the members' dims summed)")
-        projection, kept = fit_projection(members, args.fit, args.project, args.fit_chunks)
+        projection, kept = fit_projection(weights, args.fit, args.project, args.fit_chunks)
         print(f"projection onto {args.project} of {dims} dims keeps {kept:.1%} of the second moment")
         if args.learn_projection:
-            projection = learn_projection(members, args.learn_projection, projection, args.learn_epochs, args.learn_lr)
+            projection = learn_projection(weights, args.learn_projection, projection, args.learn_epochs, args.learn_lr)
         add_projection(nodes, inits, projection)
         dims = args.project
     graph = helper.make_graph(
@@ -328,7 +330,7 @@ def main():
         digest = hashlib.sha256(f.read()).hexdigest()
     first = members[0][1]
     ref_ids = first["reference"]["input_ids"]
-    ref = np.concatenate([member_forward(m, ref_ids) for m, _ in members], axis=1) / np.float32(math.sqrt(len(members)))
+    ref = ensemble_forward(weights, ref_ids)
     if projection is not None:
         ref = ref @ projection
         ref = ref / np.maximum(np.linalg.norm(ref, axis=1, keepdims=True), 1e-12)
