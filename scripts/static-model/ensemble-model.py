@@ -24,6 +24,9 @@ ensemble's vectors of code chunks C and queries Q of a suite dumped by scripts/s
 (the train split's: never a validation or test text); uncentred, so a text with no known token stays the
 zero vector, and both sides weigh the same, since a cosine is taken between a query and a chunk. The fit
 uses every query and `--fit-chunks` chunks drawn with a fixed seed (deterministic).
+`--skip-top K` leaves out the top K directions (all-but-the-top, Mu & Viswanath 2018, arXiv:1702.01417) and
+`--whiten γ` scales each kept direction by (λ / λ_first)^−γ (γ = ½: whitening, Su et al. 2021,
+arXiv:2103.15316); both keep the map linear and uncentred.
 
 With `--prune-vocab FILE…` (training pairs as JSONL with queryIds/codeIds, or suites dumped by dump-suite.ts)
 only the table rows of token ids that occur in those files are kept: an id never seen in training keeps its
@@ -193,11 +196,15 @@ def merge(members):
     return nodes, inits, dims
 
 
-def fit_projection(weights, fit_path, dims, n_chunks, seed=0):
-    """float32 [Σ member dims, dims]: the top `dims` eigenvectors (columns, by decreasing eigenvalue, each
-    with its largest entry positive so the result is deterministic) of ½(CᵀC/|C| + QᵀQ/|Q|), C and Q the
-    ensemble's vectors (`ensemble_forward` of the members' `weights`) of `n_chunks` chunks (drawn with `seed`)
-    and of every query of the dumped suite at `fit_path`; also returns the share of the second moment the directions keep (0–1)."""
+def fit_projection(weights, fit_path, dims, n_chunks, seed=0, skip_top=0, whiten=0.0):
+    """float32 [Σ member dims, dims]: eigenvectors (columns, by decreasing eigenvalue, each with its largest
+    entry positive so the result is deterministic) of ½(CᵀC/|C| + QᵀQ/|Q|), C and Q the ensemble's vectors
+    (`ensemble_forward` of the members' `weights`) of `n_chunks` chunks (drawn with `seed`) and of every query
+    of the dumped suite at `fit_path`: the top `dims` ones, or with `skip_top` K the K+1st to K+dims-th
+    (all-but-the-top, Mu & Viswanath 2018, arXiv:1702.01417: the first direction of an uncentred moment is
+    close to the mean every text shares); with `whiten` γ > 0 column i is scaled by (λ_i / λ_first)^−γ
+    (γ = ½ is whitening, Su et al. 2021, arXiv:2103.15316; uncentred, so zero stays zero). Also returns the
+    share of the second moment the kept directions hold (0–1)."""
     with open(fit_path, encoding="utf-8") as f:
         suite = json.load(f)
     rng = np.random.default_rng(seed)
@@ -210,9 +217,11 @@ def fit_projection(weights, fit_path, dims, n_chunks, seed=0):
     c, q = ensemble_forward(weights, chunks), ensemble_forward(weights, queries)
     moment = 0.5 * (c.T.astype(np.float64) @ c / len(c) + q.T.astype(np.float64) @ q / len(q))
     values, vecs = np.linalg.eigh(moment)
-    order = np.argsort(values)[::-1][:dims]
+    order = np.argsort(values)[::-1][skip_top:skip_top + dims]
     w = vecs[:, order]
     w = w * np.sign(w[np.abs(w).argmax(axis=0), np.arange(dims)])
+    if whiten > 0:
+        w = w * (np.maximum(values[order], 1e-12) / values[order[0]]) ** -whiten
     return w.astype(np.float32), float(values[order].sum() / values.sum())
 
 
@@ -275,6 +284,8 @@ def main():
     ap.add_argument("--project", type=int, help="project the concatenated vector onto its top D principal directions")
     ap.add_argument("--fit", help="with --project: a suite dumped by dump-suite.ts whose chunks and queries fit the projection")
     ap.add_argument("--fit-chunks", type=int, default=30000, help="with --project: chunks of --fit drawn for the fit (default 30000)")
+    ap.add_argument("--skip-top", type=int, default=0, metavar="K", help="with --project: leave out the top K principal directions (all-but-the-top)")
+    ap.add_argument("--whiten", type=float, default=0.0, metavar="GAMMA", help="with --project: scale each direction by (eigenvalue / the first kept one)^-GAMMA (0.5 = whitening)")
     ap.add_argument("--prune-vocab", nargs="+", help="training pairs (JSONL) or dumped suites whose token ids keep their table rows")
     ap.add_argument("--learn-projection", nargs="+", help="with --project: train the projection on these pairs (JSONL) with the contrastive loss")
     ap.add_argument("--learn-epochs", type=int, default=3)
@@ -284,6 +295,8 @@ def main():
         sys.exit("error: an ensemble needs at least two --members")
     if (args.project is None) != (args.fit is None):
         sys.exit("error: --project and --fit go together")
+    if (args.skip_top or args.whiten) and args.project is None:
+        sys.exit("error: --skip-top and --whiten shape the projection; they need --project and --fit")
     if args.learn_projection and args.project is None:
         sys.exit("error: --learn-projection needs --project and --fit (the fitted projection is where it starts)")
     if args.fit is not None and not os.path.isfile(args.fit):
@@ -305,9 +318,11 @@ def main():
     weights = [graph_weights(m.graph) for m, _ in members]  # each member's initializers, read once
     projection = None
     if args.project is not None:
-        if not 0 < args.project <= dims:
-            sys.exit(f"error: --project must lie in [1, {dims}] (the members' dims summed)")
-        projection, kept = fit_projection(weights, args.fit, args.project, args.fit_chunks)
+        if not 0 < args.project <= dims - args.skip_top or args.skip_top < 0:
+            sys.exit(f"error: --project + --skip-top must lie in [1, {dims}] (the members' dims summed), --skip-top ≥ 0")
+        if not 0 <= args.whiten <= 1:
+            sys.exit("error: --whiten must lie in [0, 1] (0.5 = whitening)")
+        projection, kept = fit_projection(weights, args.fit, args.project, args.fit_chunks, skip_top=args.skip_top, whiten=args.whiten)
         print(f"projection onto {args.project} of {dims} dims keeps {kept:.1%} of the second moment")
         if args.learn_projection:
             projection = learn_projection(weights, args.learn_projection, projection, args.learn_epochs, args.learn_lr)
@@ -348,6 +363,8 @@ def main():
         "training": {
             "command": "python3 scripts/static-model/ensemble-model.py --members " + " ".join(f"<{c['revision']}>" for _, c in members)
             + (f" --project {args.project} --fit {args.fit} --fit-chunks {args.fit_chunks}" if projection is not None else "")
+            + (f" --skip-top {args.skip_top}" if projection is not None and args.skip_top else "")
+            + (f" --whiten {args.whiten}" if projection is not None and args.whiten else "")
             + (" --prune-vocab " + " ".join(args.prune_vocab) if args.prune_vocab else "")
             + (f" --learn-projection {' '.join(args.learn_projection)} --learn-epochs {args.learn_epochs} --learn-lr {args.learn_lr}"
                if args.learn_projection else ""),
