@@ -163,6 +163,82 @@ def file_negatives(meta, suite_path):
     return chunks, cands
 
 
+def unit_of_path(path):
+    """The mining unit of a path in a suite dump or a pair (as scripts/mine-pairs.ts names units): a Go
+    package directory (`go/archive/tar`), a Python package (`python/email`) or top-level module (the file
+    itself), an npm package (`npm/zod`, `npm/@scope/name`); any other path is its own unit."""
+    parts = path.split("/")
+    if parts[0] == "go":
+        return "/".join(parts[:-1])
+    if parts[0] == "python":
+        return "/".join(parts[:2]) if len(parts) > 2 else path
+    if parts[0] == "npm":
+        return "/".join(parts[:3]) if len(parts) > 3 and parts[1].startswith("@") else "/".join(parts[:2])
+    return path
+
+
+def unit_mining_index(meta, suite_path):
+    """`--mine-scope unit`: what `mine_by_model_unit` needs, fixed for a run. For every unit of the train
+    split's dump (`unit_of_path`) that has pairs: its chunk ids (a LongTensor), its pair ids, and the
+    (pair row, chunk column) cells to leave out, i.e. the chunks of a pair's own file whose lines overlap
+    its function. Returns (chunk Seqs, [(chunk ids, pair ids, excluded rows, excluded columns)])."""
+    chunks, locs, _, _ = load_suite(suite_path)
+    unit_chunks = {}
+    for i, (path, _, _) in enumerate(locs):
+        unit_chunks.setdefault(unit_of_path(path), []).append(i)
+    unit_pairs = {}
+    for j, m in enumerate(meta):
+        if m[1] and unit_of_path(m[1]) in unit_chunks:
+            unit_pairs.setdefault(unit_of_path(m[1]), []).append(j)
+    units = []
+    for u in sorted(unit_pairs):
+        cids, pids = unit_chunks[u], unit_pairs[u]
+        cols_by_path = {}
+        for col, i in enumerate(cids):
+            cols_by_path.setdefault(locs[i][0], []).append(col)
+        ex_r, ex_c = [], []
+        for r, j in enumerate(pids):
+            path, start, end = meta[j][1], meta[j][2], meta[j][3]
+            for col in cols_by_path.get(path, []):
+                i = cids[col]
+                if start is None or not (locs[i][2] < start or locs[i][1] > end):
+                    ex_r.append(r)
+                    ex_c.append(col)
+        units.append((torch.tensor(cids), pids, torch.tensor(ex_r, dtype=torch.long), torch.tensor(ex_c, dtype=torch.long)))
+    return chunks, units
+
+
+def mine_by_model_unit(model, tq, chunks, units, pool, n_pairs, batch=4096):
+    """Model-mined negatives within a pair's unit (`--mine-scope unit`): as `mine_by_model`, but the
+    candidates are every chunk of the pair's package in the train split's dump except those overlapping
+    its own function, so functions of other files that the model confuses with the answer are drawn too
+    (suite 1 ranks a docstring against every chunk of its packages). One [pairs × chunks] product per
+    unit. Returns, per pair, the `pool` closest chunk ids, or None."""
+    out = [None] * n_pairs
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        need = torch.cat([u[0] for u in units]).unique()
+        row = torch.full((len(chunks),), -1, dtype=torch.long)
+        row[need] = torch.arange(len(need))
+        ids = need.tolist()
+        c = torch.cat([model.encode(model.code, [chunks[i] for i in ids[b:b + batch]]) for b in range(0, len(ids), batch)])
+        for cids, pids, ex_r, ex_c in units:
+            q = torch.cat([model.encode(model.query, [tq[j] for j in pids[b:b + batch]]) for b in range(0, len(pids), batch)])
+            sim = q @ c[row[cids]].T
+            if len(ex_r):
+                sim[ex_r, ex_c] = float("-inf")
+            k = min(pool, len(cids))
+            vals, top = sim.topk(k, dim=1)
+            cl = cids.tolist()
+            for r, j in enumerate(pids):
+                picked = [cl[t] for t, v in zip(top[r].tolist(), vals[r].tolist()) if v != float("-inf")]
+                out[j] = picked or None
+    if was_training:
+        model.train()
+    return out
+
+
 def mining_index(fcands):
     """What `mine_by_model` needs of the same-file candidates (file_negatives), fixed for a run: the
     candidate chunk ids to encode (sorted), the pairs that have candidates, and for each such pair the
@@ -542,6 +618,7 @@ def main():
     ap.add_argument("--bigrams", type=int, default=0, help="hashed bigram buckets added to the table (0 = none)")
     ap.add_argument("--file-negs", type=int, default=0, help="K same-file negatives per pair from --train-suite-ids (0 = none)")
     ap.add_argument("--mined-negs", type=int, default=0, help="K negatives per pair drawn from the 2K same-file chunks (--train-suite-ids) the current model ranks closest to its query, re-mined at the checks from --mine-from on, not after the last one (0 = none)")
+    ap.add_argument("--mine-scope", choices=["file", "unit"], default="file", help="with --mined-negs: mine among the chunks of the pair's own file (default) or of its whole unit (package)")
     ap.add_argument("--mine-from", type=float, default=1.0, help="epoch from which --mined-negs is used (before: in-batch negatives only)")
     ap.add_argument("--train-suite-ids", default=None, help="the train split dumped like the validation suite (mine-pairs.ts --train-suite + dump-suite.ts)")
     ap.add_argument("--tf-sat", type=float, default=None, metavar="ALPHA0", help="sublinear term frequency: a token occurring tf times counts tf^alpha, alpha learned from ALPHA0 in (0, 1), e.g. 0.5")
@@ -584,9 +661,15 @@ def main():
         print(f"hard negatives: {args.hard_negs} per query, {int((hard >= 0).sum())} mined in {time.time() - th:.0f} s", flush=True)
     fneg = None
     if args.file_negs > 0 or args.mined_negs > 0:
-        fchunks, fcands = file_negatives(tmeta, args.train_suite_ids)
-        fneg = (fchunks, fcands, mining_index(fcands) if args.mined_negs > 0 else None)
-        print(f"file negatives: {sum(1 for c in fcands if c)} pairs have some, {sum(len(c) for c in fcands)} candidates", flush=True)
+        if args.mine_scope == "unit" and args.mined_negs > 0:
+            uchunks, units = unit_mining_index(tmeta, args.train_suite_ids)
+            fneg = (uchunks, None, units)
+            print(f"unit negatives: {len(units)} units, {sum(len(u[1]) for u in units)} pairs, "
+                  f"{sum(len(u[0]) * len(u[1]) for u in units)} candidates", flush=True)
+        else:
+            fchunks, fcands = file_negatives(tmeta, args.train_suite_ids)
+            fneg = (fchunks, fcands, mining_index(fcands) if args.mined_negs > 0 else None)
+            print(f"file negatives: {sum(1 for c in fcands if c)} pairs have some, {sum(len(c) for c in fcands)} candidates", flush=True)
     print(f"train {len(tq)} pairs, valid {len(vq)} pairs, loaded in {time.time() - t0:.0f} s", flush=True)
     teacher = None  # --teacher: (query vectors, code vectors, same-file chunk vectors or None) of the ensemble
     if args.teacher:
@@ -727,7 +810,10 @@ def main():
                 # Re-mine for the steps ahead, except after the last check and at a superseded one.
                 if args.mined_negs > 0 and at >= args.mine_from - 1e-9 and not last and not superseded:
                     tm = time.time()
-                    mined = mine_by_model(model, tq, fneg[0], fneg[1], fneg[2], 2 * args.mined_negs)
+                    if args.mine_scope == "unit":
+                        mined = mine_by_model_unit(model, tq, fneg[0], fneg[2], 2 * args.mined_negs, len(tq))
+                    else:
+                        mined = mine_by_model(model, tq, fneg[0], fneg[1], fneg[2], 2 * args.mined_negs)
                     print(f"mined negatives for {sum(1 for m in mined if m)} pairs in {time.time() - tm:.1f} s", flush=True)
         if stop:
             break
