@@ -27,7 +27,10 @@ query ranked against every validation code chunk) is checked `--evals-per-epoch`
 the best checkpoint is kept (`--select`: by that MRR, by MRR within each validation unit, or by
 MRR@10 on a validation suite built like eval suite 1 and dumped as token ids by
 scripts/static-model/dump-suite.ts, `--suite-ids`). `--extra FILE…` appends training-only pairs (scripts/mine-pairs.ts
---extra). Seeded; `--threads` torch threads.
+--extra). `--mined-negs K --train-suite-ids F` adds, from epoch `--mine-from` on, K negatives per pair drawn
+from the 2K chunks the current model ranks closest to its query (ANCE, Xiong et al. 2021, arXiv:2007.00808),
+re-mined at the checks: among the chunks of the pair's own file in the train split's dump, or with
+`--mine-scope unit` among every chunk of its unit (package). Seeded; `--threads` torch threads.
 Experiments (MODEL_CARD.md, candidates of 2026-12-02; none shipped): `--file-negs K --train-suite-ids F`
 adds K chunks of each pair's own file (from the train split mined and dumped like the suites) as extra
 negatives; `--query-marker ID` puts a vocabulary id after [CLS] in every query; `--bigrams B` adds B
