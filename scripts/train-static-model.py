@@ -642,6 +642,8 @@ def main():
         sys.exit(f"--distill must lie in [0, 1] (got {args.distill})")
     if args.file_negs and args.mined_negs:
         sys.exit("--file-negs and --mined-negs are alternatives: random or model-mined same-file negatives; pick one")
+    if args.mine_scope != "file" and args.mined_negs <= 0:
+        sys.exit("--mine-scope chooses where --mined-negs come from; add --mined-negs K (e.g. 16)")
     if (args.file_negs or args.mined_negs) and not args.train_suite_ids:
         sys.exit("--file-negs and --mined-negs need --train-suite-ids (npx tsx scripts/mine-pairs.ts --out DIR --train-suite, then scripts/static-model/dump-suite.ts DIR/suite-train.jsonl --source DIR/train-corpus --out FILE)")
 
