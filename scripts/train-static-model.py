@@ -666,7 +666,7 @@ def main():
         print(f"hard negatives: {args.hard_negs} per query, {int((hard >= 0).sum())} mined in {time.time() - th:.0f} s", flush=True)
     fneg = None
     if args.file_negs > 0 or args.mined_negs > 0:
-        if args.mine_scope == "unit" and args.mined_negs > 0:
+        if args.mine_scope == "unit":  # refused above without --mined-negs
             uchunks, units = unit_mining_index(tmeta, args.train_suite_ids)
             fneg = (uchunks, None, units)
             print(f"unit negatives: {len(units)} units, {sum(len(u[1]) for u in units)} pairs, "
