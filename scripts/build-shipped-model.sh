@@ -26,6 +26,8 @@ mkdir -p "$OUT/A"
 for f in model.onnx codeidx-model.json tokenizer.json tokenizer_config.json; do
   git show "$A_COMMIT:models/codeidx-static/$f" > "$OUT/A/$f"
 done
+# The data steps once, before the runs side by side (each would otherwise rewrite the suite dumps the other reads).
+bash scripts/train-model.sh --prepare-only
 pids=()
 for seed in 29 41; do
   dir="$OUT/s$seed"
@@ -34,7 +36,7 @@ for seed in 29 41; do
     continue
   fi
   echo "member seed $seed: training into $dir (log $OUT/s$seed.log)"
-  bash scripts/train-model.sh "${RECIPE[@]}" --seed "$seed" --out "$dir" --metrics "$OUT/s$seed.metrics.json" \
+  CODEIDX_DATA_READY=1 bash scripts/train-model.sh "${RECIPE[@]}" --seed "$seed" --out "$dir" --metrics "$OUT/s$seed.metrics.json" \
     > "$OUT/s$seed.log" 2>&1 &
   pids+=($!)
 done
