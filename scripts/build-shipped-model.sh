@@ -2,7 +2,7 @@
 # Rebuilds the shipped codeidx-static (three encoders in one graph, models/codeidx-static/MODEL_CARD.md,
 # "The ensemble") into .data/members/ensemble, and compares it with models/codeidx-static:
 #
-#   npm run build:model                # about 40 minutes on 2 cores (two training runs side by side)
+#   npm run build:model                # about 20 minutes on 2 cores (two training runs side by side)
 #
 # Member A is the encoder shipped from the fourth round to the tenth, taken from git history (commit
 # 0bb8c84), so it is exact; members C and D are trained here by `npm run train:model` with the shipped
