@@ -22,7 +22,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PREPARE_ONLY=0
-if [ "${1:-}" = "--prepare-only" ]; then PREPARE_ONLY=1; shift; fi
+if [ "${1:-}" = "--prepare-only" ]; then
+  PREPARE_ONLY=1
+  shift
+  [ $# -eq 0 ] || { echo "error: --prepare-only takes no training arguments (got: $*); run the training without it" >&2; exit 2; }
+fi
 if [ "$PREPARE_ONLY" = 0 ]; then
   source scripts/lib/find-python.sh
   PY=$(find_python "torch, onnx")
