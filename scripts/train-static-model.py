@@ -352,12 +352,8 @@ def bag(seqs, drop=0.0, rng=None, with_tf=False):
 
 
 class Encoder(torch.nn.Module):
-    def __init__(self, dims, tables, pos_weights=False, mlp=0, tf_sat=None, tf_per_token=False, max_pool=False):
+    def __init__(self, dims, tables, pos_weights=False, mlp=0, tf_sat=None, tf_per_token=False):
         super().__init__()
-        # --max-pool: the pooled vector is normalise(normalise(weighted sum) + normalise(max over the rows)),
-        # a sum of two power means (p = 1 and p = ∞; Rücklé et al. 2018, "Concatenated Power Mean Word
-        # Embeddings", arXiv:1803.01400), so a distinctive token is not averaged away in a long chunk
-        self.max_pool = max_pool
         # --tf-sat: a token that occurs tf times in a text contributes tf^alpha rows in total instead of
         # tf (each occurrence weighs tf^(alpha - 1)): sublinear term frequency, as BM25's saturation
         # (Robertson & Zaragoza 2009) and the log-tf of SMART; alpha = sigmoid(tf_logit) in (0, 1), learned
@@ -393,14 +389,6 @@ class Encoder(torch.nn.Module):
             tfw = tf.pow(alpha - 1.0)
             w = tfw if w is None else w * tfw
         v = F.normalize(F.embedding_bag(ids, table, offsets, mode="sum", sparse=self.training, per_sample_weights=w), dim=-1)
-        if self.max_pool:
-            lens = torch.diff(offsets, append=torch.tensor([len(ids)]))
-            padded = torch.nn.utils.rnn.pad_sequence(list(torch.split(ids, lens.tolist())), batch_first=True)
-            rows = F.embedding(padded, table, sparse=self.training)
-            keep = torch.arange(padded.shape[1])[None, :] < lens[:, None]
-            m = rows.masked_fill(~keep[:, :, None], float("-inf")).amax(dim=1)
-            m = torch.where(lens[:, None] > 0, m, torch.zeros_like(m))
-            v = F.normalize(v + F.normalize(m, dim=-1), dim=-1)
         if self.mlp_in is not None:
             v = F.normalize(v + torch.relu(v @ self.mlp_in) @ self.mlp_out, dim=-1)
         return v
@@ -643,14 +631,13 @@ def main():
     ap.add_argument("--average-from", type=float, default=None, metavar="EPOCH", help="also score the average of the weights at the checks from EPOCH on (stochastic weight averaging, Izmailov et al. 2018, arXiv:1803.05407) and keep it if it beats the best single check")
     ap.add_argument("--teacher", nargs="*", default=[], metavar="DIR", help="model directories exported by this script whose mean cosine is distilled into the student (knowledge distillation, Hinton et al. 2015, arXiv:1503.02531): KL(teacher || student) over each query's code columns, the in-batch and the mined ones")
     ap.add_argument("--distill", type=float, default=0.5, metavar="LAMBDA", help="with --teacher: the query → code loss is (1 - LAMBDA)·cross-entropy + LAMBDA·KL (teacher and student at the student's temperature)")
-    ap.add_argument("--max-pool", action="store_true", help="add the normalised max over the token rows to the normalised weighted sum (power means; training only: the ONNX export does not implement it yet)")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--metrics", default=".data/train-metrics.json")
     args = ap.parse_args()
     global MARKER, BIGRAMS
     MARKER, BIGRAMS = args.query_marker, args.bigrams
-    if (MARKER or BIGRAMS or args.max_pool) and not args.no_export:
-        sys.exit("--query-marker, --bigrams and --max-pool are experiments (see MODEL_CARD.md): run them with --no-export; the ONNX export and the tokenizer do not implement them")
+    if (MARKER or BIGRAMS) and not args.no_export:
+        sys.exit("--query-marker and --bigrams are experiments (see MODEL_CARD.md): run them with --no-export; the ONNX export and the tokenizer do not implement them")
     if args.teacher and not 0.0 <= args.distill <= 1.0:
         sys.exit(f"--distill must lie in [0, 1] (got {args.distill})")
     if args.file_negs and args.mined_negs:
@@ -699,7 +686,7 @@ def main():
         del members
         print(f"teacher: {len(args.teacher)} models, {teacher[0].shape[1]} dims, vectors in {time.time() - tt:.0f} s", flush=True)
 
-    model = Encoder(args.dims, args.tables, args.pos_weights, args.mlp, args.tf_sat, args.tf_sat_per_token, args.max_pool)
+    model = Encoder(args.dims, args.tables, args.pos_weights, args.mlp, args.tf_sat, args.tf_sat_per_token)
     if args.idf:
         df = Counter()
         for c in tc:
